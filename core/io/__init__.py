@@ -1,0 +1,14 @@
+"""Volume and image input/output. Every problem with a file raises ``core.errors.InputError``."""
+
+from .atomic import atomic_path
+from .binarize import PORE_CHOICES, binarize
+from .limits import check_budget, default_budget, parse_size
+from .readers import (IMAGE_SUFFIXES, SUPPORTED_DTYPES, VOLUME_SUFFIXES, LoadedVolume, natural_key,
+                      read_image, read_volume)
+from .writers import WRITE_SUFFIXES, pore_surface, write_volume
+
+__all__ = [
+    "atomic_path", "binarize", "PORE_CHOICES", "check_budget", "default_budget", "parse_size",
+    "IMAGE_SUFFIXES", "SUPPORTED_DTYPES", "VOLUME_SUFFIXES", "LoadedVolume", "natural_key",
+    "read_image", "read_volume", "WRITE_SUFFIXES", "pore_surface", "write_volume",
+]
