@@ -1,0 +1,75 @@
+"""Training volumes (with the binding train/held-out split) and random augmented crops."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from ..jobs import TaskState, ensure_state
+
+# Binding split of the shared data (../shared/data/README.md): only z below this is trained on.
+# Matched by file name; any other volume belongs to the user and is used whole.
+TRAIN_Z_LIMITS = {"berea_400": 300, "ketton_256": 192, "bentheimer_500": 375}
+
+
+def training_part(array: np.ndarray, name: str) -> tuple[np.ndarray, str | None]:
+    """The part of a volume that may be trained on, and a notice when it is not the whole volume."""
+    stem = Path(name).name.split(".")[0].lower()
+    limit = TRAIN_Z_LIMITS.get(stem)
+    if limit is None:
+        return array, None
+    return array[:limit], (f"{Path(name).name}: training on z < {limit} only (z ≥ {limit} is held out "
+                           "for evaluation).")
+
+
+def load_training_volumes(paths, *, pore: str = "auto", state: TaskState | None = None) -> tuple[list[np.ndarray], list[str]]:
+    """Read the volumes (core.io), keep their training parts; returns (arrays, notices)."""
+    from ..io import read_volume
+
+    state = ensure_state(state)
+    paths = list(paths)
+    if not paths:
+        raise InputError("Give at least one training volume.")
+    arrays, notices = [], []
+    for i, p in enumerate(paths):
+        vol = read_volume(p, pore=pore, state=state.sub(i / len(paths), (i + 1) / len(paths)))
+        notices += vol.notices
+        arr, note = training_part(vol.array, vol.path.name)
+        if note:
+            notices.append(note)
+        arrays.append(np.ascontiguousarray(arr, dtype=np.uint8))
+    return arrays, notices
+
+
+class CropSampler:
+    """Random cubic crops (crop³) from the volumes, flipped and rotated (90° about z) at random.
+
+    Only exact symmetries that keep voxels binary are used. Rotations stay about z so the slice
+    axis (z) keeps its physical meaning in layered rocks. Volumes are picked uniformly.
+    """
+
+    def __init__(self, volumes: list[np.ndarray], crop: int):
+        small = [v.shape for v in volumes if min(v.shape) < crop]
+        if small:
+            raise InputError(f"A crop of {crop}³ does not fit in volume(s) of shape "
+                             f"{', '.join('×'.join(map(str, s)) for s in small)} (training part); use a smaller --crop.")
+        self.volumes, self.crop = volumes, crop
+
+    def crop_one(self, rng: np.random.Generator) -> np.ndarray:
+        v = self.volumes[rng.integers(len(self.volumes))]
+        c = self.crop
+        z, y, x = (int(rng.integers(n - c + 1)) for n in v.shape)
+        a = v[z:z + c, y:y + c, x:x + c]
+        for axis in range(3):
+            if rng.random() < 0.5:
+                a = np.flip(a, axis)
+        return np.rot90(a, int(rng.integers(4)), axes=(1, 2))
+
+    def sample(self, batch: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """(volumes (B,1,C,C,C), central z-slices (B,1,C,C)) as float tensors in {0, 1}."""
+        vols = np.stack([self.crop_one(rng) for _ in range(batch)])[:, None].astype(np.float32)
+        vols = torch.from_numpy(vols)
+        return vols, vols[:, :, self.crop // 2].clone()

@@ -1,0 +1,148 @@
+"""The shared trainer (core.train) on a toy task: checkpoints, resume, cancel, kinds, log."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from core.errors import Cancelled, InputError
+from core.jobs import TaskState
+from core.train import LAST, TrainConfig, fit, load_checkpoint, read_log, save_checkpoint
+
+torch.set_num_threads(1)
+
+
+class ToyTask:
+    """Noisy regression that draws from every random stream the trainer must restore."""
+
+    kind = "toy"
+    format_version = 1
+
+    def config_dict(self):
+        return {"width": 8}
+
+    def build(self, device, cfg):
+        net = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 1)).to(device)
+        return {"net": net}, {"net": torch.optim.Adam(net.parameters(), lr=cfg.lr)}
+
+    def sample(self, batch_size, rng):
+        x = torch.from_numpy(rng.standard_normal((batch_size, 4)).astype(np.float32))
+        return x, x.sum(1, keepdim=True) + 0.01 * random.random() + 0.01 * np.random.rand()
+
+    def train_step(self, batch, step, ctx):
+        x, y = ctx.to_device(batch)
+        ctx.opts["net"].zero_grad()
+        with ctx.autocast():
+            loss = ((ctx.nets["net"](x) + 0.01 * torch.randn_like(y) - y) ** 2).mean()
+        ctx.backward(loss)
+        ctx.step(ctx.opts["net"])
+        return {"mse": loss.item()}
+
+    def check(self, step, ctx):
+        return {"w_norm": float(ctx.raw["net"][0].weight.norm())}
+
+
+def cfg(out, **kw):
+    base = dict(steps=4, batch_size=4, lr=1e-2, checkpoint_every=2, log_every=1, check_every=2, seed=3,
+                device="cpu", out_dir=str(out))
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def weights(path):
+    return load_checkpoint(path, kind="toy")["models"]["net"]
+
+
+def test_resume_continues_the_same_run(tmp_path):
+    straight = fit(ToyTask(), cfg(tmp_path / "a"))
+    assert straight.step == 4
+    fit(ToyTask(), cfg(tmp_path / "b", steps=2))
+    resumed = fit(ToyTask(), cfg(tmp_path / "b", steps=4, resume=True))
+    assert resumed.resumed_from == 2
+    a, b = weights(tmp_path / "a" / LAST), weights(tmp_path / "b" / LAST)
+    for k in a:
+        assert torch.equal(a[k], b[k]), k  # bit-identical: data, noise, dropout and Adam all restored
+    ck = load_checkpoint(tmp_path / "b" / LAST, kind="toy")
+    assert ck["step"] == 4 and ck["seed"] == 3 and ck["config"] == {"width": 8}
+    assert ck["package_version"] and ck["format_version"] == 1 and len(ck["rng"]) == 1
+    # The log was appended, not rewritten: one header, the same rows as the straight run.
+    log_a = [(r["step"], r["name"], r["value"]) for r in read_log(tmp_path / "a" / "log.csv")]
+    log_b = [(r["step"], r["name"], r["value"]) for r in read_log(tmp_path / "b" / "log.csv")]
+    assert log_a == log_b and {s for s, _, _ in log_b} == {1, 2, 3, 4}
+    assert (tmp_path / "b" / "log.csv").read_text().count("step,time_s") == 1
+    assert any(n == "w_norm" for _, n, _ in log_b)
+
+
+def test_keeps_last_and_recent_step_checkpoints(tmp_path):
+    fit(ToyTask(), cfg(tmp_path, steps=8, checkpoint_every=2, keep_checkpoints=2))
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [LAST, "log.csv", "step_0000006.pt", "step_0000008.pt"]
+
+
+def test_refuses_to_overwrite_a_run(tmp_path):
+    fit(ToyTask(), cfg(tmp_path, steps=2))
+    with pytest.raises(InputError, match="--resume"):
+        fit(ToyTask(), cfg(tmp_path, steps=4))
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    fit(ToyTask(), cfg(tmp_path, steps=2))
+    before = weights(tmp_path / LAST)
+
+    def broken_save(obj, f):  # a crash half-way through writing
+        with open(f, "wb") as fh:
+            fh.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr("core.train.checkpoint.torch.save", broken_save)
+    with pytest.raises(OSError):
+        fit(ToyTask(), cfg(tmp_path, steps=4, resume=True))
+    after = load_checkpoint(tmp_path / LAST, kind="toy")
+    assert after["step"] == 2 and all(torch.equal(before[k], after["models"]["net"][k]) for k in before)
+    assert not [p for p in tmp_path.iterdir() if ".part" in p.name]  # no temp files left behind
+
+
+def test_cancel_leaves_a_loadable_checkpoint(tmp_path):
+    seen = []
+    state = TaskState(progress=lambda f, m: seen.append(m), cancelled=lambda: len(seen) >= 3)
+    with pytest.raises(Cancelled, match="step 3"):
+        fit(ToyTask(), cfg(tmp_path, steps=10, checkpoint_every=0), state=state)
+    assert load_checkpoint(tmp_path / LAST, kind="toy")["step"] == 3
+    assert "ETA" in seen[-1] and "mse" in seen[-1]
+    assert fit(ToyTask(), cfg(tmp_path, steps=5, resume=True)).step == 5
+
+
+def test_wrong_kind_newer_format_and_junk_are_refused(tmp_path):
+    fit(ToyTask(), cfg(tmp_path, steps=1))
+    with pytest.raises(InputError, match="'toy' model"):
+        load_checkpoint(tmp_path / LAST, kind="rock-gan")
+    ck = load_checkpoint(tmp_path / LAST)
+    ck["format_version"] = 99
+    save_checkpoint(tmp_path / "new.pt", ck)
+    with pytest.raises(InputError, match="newer"):
+        load_checkpoint(tmp_path / "new.pt", kind="toy", max_version=1)
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(InputError, match="not a SeqGen"):
+        load_checkpoint(tmp_path / "junk.pt")
+    with pytest.raises(InputError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_resume_with_other_model_config_is_refused(tmp_path):
+    fit(ToyTask(), cfg(tmp_path, steps=1))
+
+    class Wider(ToyTask):
+        def config_dict(self):
+            return {"width": 16}
+
+    with pytest.raises(InputError, match="another model configuration"):
+        fit(Wider(), cfg(tmp_path, steps=2, resume=True))
+
+
+def test_bad_settings_are_input_errors():
+    with pytest.raises(InputError):
+        TrainConfig(steps=0)
+    with pytest.raises(InputError):
+        TrainConfig(lr=-1)
