@@ -1,0 +1,1 @@
+"""SeqGen Studio desktop application (PySide6). All computing is done by ``core``."""

@@ -1,0 +1,28 @@
+"""The main window's tabs, one per method.
+
+To add a tab, write a ``BaseTab`` subclass in its own module and append a ``TabSpec`` to
+``TAB_FACTORIES``; the main window builds them in order. A factory gets the shared ``AppContext``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    key: str                       # stable id (used in settings and tests)
+    title: str                     # tab text
+    factory: Callable              # factory(context: AppContext) -> BaseTab
+
+
+def _inspect(context):
+    from .inspect_tab import InspectTab
+
+    return InspectTab(context)
+
+
+TAB_FACTORIES: list[TabSpec] = [
+    TabSpec("inspect", "Inspect", _inspect),
+]

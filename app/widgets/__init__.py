@@ -1,0 +1,1 @@
+"""Reusable widgets: slice views, 3D view, plot panel, dialogs."""

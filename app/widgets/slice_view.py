@@ -1,0 +1,127 @@
+"""Orthogonal slice views of a binary volume: a fast QImage canvas and a slider."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
+
+GRAIN_RGB = (200, 196, 186)
+PORE_RGB = (38, 110, 200)
+AXES = ("z", "y", "x")
+
+
+def binary_rgb(slice2d: np.ndarray) -> np.ndarray:
+    """(h, w, 3) uint8 colours of a 2D binary slice (pore blue, grain light grey)."""
+    lut = np.array([GRAIN_RGB, PORE_RGB], np.uint8)
+    return np.ascontiguousarray(lut[(np.asarray(slice2d) > 0).astype(np.uint8)])
+
+
+def rgb_to_qimage(rgb: np.ndarray) -> QImage:
+    """A QImage that owns a copy of ``rgb`` (h, w, 3 uint8)."""
+    h, w, _ = rgb.shape
+    img = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888)
+    return img.copy()  # detach from the numpy buffer
+
+
+class ImageCanvas(QWidget):
+    """Paints a QImage scaled to fit (nearest neighbour, aspect kept)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._image: QImage | None = None
+        self.setMinimumSize(80, 80)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+
+    def set_image(self, image: QImage | None) -> None:
+        self._image = image
+        self.update()
+
+    def image(self) -> QImage | None:
+        return self._image
+
+    def paintEvent(self, event):
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(32, 36, 43))
+        if self._image is not None and not self._image.isNull():
+            iw, ih = self._image.width(), self._image.height()
+            s = min(self.width() / iw, self.height() / ih)
+            w, h = iw * s, ih * s
+            target = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+            p.setRenderHint(QPainter.SmoothPixmapTransform, False)
+            p.drawImage(target, self._image)
+        p.end()
+
+
+class SliceView(QWidget):
+    """One axis (z, y or x) of a volume: canvas + slider + index label."""
+
+    indexChanged = Signal(int)
+
+    def __init__(self, axis: int, parent=None):
+        super().__init__(parent)
+        self.axis = axis
+        self._volume: np.ndarray | None = None
+        self.title = QLabel(f"{AXES[axis]} slice")
+        self.title.setAlignment(Qt.AlignCenter)
+        self.canvas = ImageCanvas(self)
+        self.slider = QSlider(Qt.Horizontal, self)
+        self.slider.setEnabled(False)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.index_label = QLabel("–")
+        self.index_label.setMinimumWidth(64)
+        row = QHBoxLayout()
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.index_label)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(self.title)
+        lay.addWidget(self.canvas, 1)
+        lay.addLayout(row)
+
+    def set_volume(self, volume: np.ndarray | None) -> None:
+        self._volume = volume
+        if volume is None:
+            self.slider.setEnabled(False)
+            self.canvas.set_image(None)
+            self.index_label.setText("–")
+            return
+        n = volume.shape[self.axis]
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, n - 1)
+        self.slider.setValue(n // 2)
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(True)
+        self._show(n // 2)
+
+    def slice_array(self, index: int | None = None) -> np.ndarray:
+        i = self.slider.value() if index is None else index
+        return np.take(self._volume, i, axis=self.axis)
+
+    @Slot(int)
+    def _on_slider(self, value: int) -> None:
+        self._show(value)
+        self.indexChanged.emit(value)
+
+    def _show(self, index: int) -> None:
+        if self._volume is None:
+            return
+        self.canvas.set_image(rgb_to_qimage(binary_rgb(self.slice_array(index))))
+        self.index_label.setText(f"{index + 1} / {self._volume.shape[self.axis]}")
+
+
+class SliceViews(QWidget):
+    """The three orthogonal slice views side by side."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.views = [SliceView(a, self) for a in range(3)]
+        for v in self.views:
+            lay.addWidget(v)
+
+    def set_volume(self, volume: np.ndarray | None) -> None:
+        for v in self.views:
+            v.set_volume(volume)
