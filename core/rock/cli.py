@@ -46,7 +46,8 @@ def register(subparsers) -> None:
     p = sub.add_parser("generate", help="generate 3D volumes from one 2D slice",
                        description="One multi-page uint8 TIFF per realisation (1 = pore); the seed, model and "
                                    "slice match are written into the TIFF metadata.")
-    p.add_argument("--model", required=True, help="checkpoint (last.pt or a shipped .pt)")
+    p.add_argument("--model", default="berea",
+                   help="shipped model name (berea, ketton), a checkpoint file or a run folder (default: berea)")
     p.add_argument("--slice", required=True, metavar="IMAGE", help="2D slice (PNG, TIFF, ...); 1/bright = pore")
     p.add_argument("--depth", type=int, default=None, help="slices to generate (default: the slice's width)")
     p.add_argument("--count", type=int, default=1, help="number of realisations (default 1)")
@@ -59,6 +60,14 @@ def register(subparsers) -> None:
     p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"], help="pore phase of the slice")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("export", help="make a small model file to ship from a training checkpoint",
+                       description="Keeps the encoder and generator weights, the config and the training "
+                                   "provenance; drops the critic, optimiser and random states.")
+    p.add_argument("checkpoint", help="training checkpoint (last.pt, step_*.pt) or run folder")
+    p.add_argument("output", help="model file to write (.pt)")
+    p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
+    p.set_defaults(func=cmd_export)
 
 
 def _note(msg: str, quiet_rank: bool = False) -> None:
@@ -95,6 +104,19 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from ..shipped import resolve_model
+    from ..train.export import export_model
+    from .load import load_model
+    from .task import KIND
+
+    src = resolve_model("rock", args.checkpoint)
+    out = export_model(src, args.output, kind=KIND, keep_models=["encoder", "generator"], half=args.half)
+    model = load_model(out)  # prove the exported file loads before saying so
+    print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MiB) from {src} at step {model.step}")
+    return 0
+
+
 def _output_paths(out: str, count: int) -> list[Path]:
     p = Path(out)
     if count == 1:
@@ -117,7 +139,10 @@ def cmd_generate(args) -> int:
     image = read_image(args.slice, pore=args.pore)
     for n in image.notices:
         _note(n)
-    model = load_model(args.model, device=args.device)
+    from ..shipped import resolve_model
+
+    model_path = resolve_model("rock", args.model)
+    model = load_model(model_path, device=args.device)
     depth = args.depth or image.array.shape[1]
     vols = generate(model, image.array, depth, args.count, seed, state=state.sub(0.0, 0.9), paste=not args.no_paste)
     progress.done()
@@ -125,7 +150,7 @@ def cmd_generate(args) -> int:
         _note(n)
     paths = _output_paths(args.output, args.count)
     for i, (vol, path) in enumerate(zip(vols, paths)):
-        meta = {"generator": "rock-gan", "model": str(Path(args.model).resolve()), "model_step": model.step,
+        meta = {"generator": "rock-gan", "model": str(model_path.resolve()), "model_step": model.step,
                 "seed": seed, "realisation": i, "count": args.count, "slice": str(Path(args.slice).resolve()),
                 "central_slice_index": vols.centre, "slice_match_before_paste": round(vols.slice_match[i], 6),
                 "slice_pasted": vols.pasted, "seqgen_version": __version__}

@@ -1,0 +1,31 @@
+"""Turn a training checkpoint into a small file to ship: weights, config and provenance only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .checkpoint import load_checkpoint, save_checkpoint
+
+# What generation needs and what a model card cites; optimiser, scaler and RNG states are dropped.
+KEEP = ("kind", "format_version", "package_version", "config", "train_config", "step", "seed",
+        "world_size", "elapsed_s")
+
+
+def export_model(src, dst, *, kind: str | None = None, keep_models=None, half: bool = False,
+                 extra: dict | None = None) -> Path:
+    """Write ``dst`` from checkpoint ``src`` with only the models in ``keep_models`` (default all).
+
+    ``half`` stores float tensors as float16 to halve the size (loaders cast back to float32).
+    """
+    ck = load_checkpoint(src, kind=kind)
+    out = {k: ck[k] for k in KEEP if k in ck}
+    models = ck["models"] if keep_models is None else {k: ck["models"][k] for k in keep_models}
+    if half:
+        models = {name: {k: (v.half() if v.is_floating_point() else v) for k, v in sd.items()}
+                  for name, sd in models.items()}
+    out["models"] = models
+    out["exported_from"] = str(Path(src).name)
+    out["provenance"] = dict(extra or {})
+    return save_checkpoint(dst, out)
