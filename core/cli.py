@@ -139,12 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+def run_command(args) -> int:
+    """Run a parsed command: a user-facing error is one line and exit 1; a cancel exits 130."""
     try:
         return int(args.func(args) or 0)
     except Cancelled as e:
@@ -153,6 +149,15 @@ def main(argv=None) -> int:
     except SeqGenError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return run_command(args)
 
 
 if __name__ == "__main__":

@@ -164,19 +164,11 @@ def cmd_generate(args) -> int:
 
 def main(argv=None) -> int:
     """Standalone entry (for tests and torchrun) with the same error handling as ``seqgen``."""
-    from ..errors import Cancelled, SeqGenError
+    from ..cli import run_command
 
     parser = argparse.ArgumentParser(prog="python -m core.rock.cli")
     register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except Cancelled as e:
-        print(f"\n{e}", file=sys.stderr)
-        return 130
-    except SeqGenError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    return run_command(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
