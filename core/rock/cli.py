@@ -69,6 +69,10 @@ def register(subparsers) -> None:
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
     p.set_defaults(func=cmd_export)
 
+    from .eval_cli import add_eval_parsers  # rock eval, rock train-baseline
+
+    add_eval_parsers(sub)
+
 
 def _note(msg: str, quiet_rank: bool = False) -> None:
     if not quiet_rank:
