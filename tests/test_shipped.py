@@ -60,3 +60,25 @@ def test_half_precision_export_loads(tmp_path, run):
     assert next(m.generator.parameters()).dtype == torch.float32
     assert rock_main(["rock", "export", str(tmp_path / "missing.pt"), str(tmp_path / "x.pt")]) == 1
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_export_of_the_dcgan_baseline_keeps_only_its_generator(tmp_path):
+    from core.rock.baseline import DCGANConfig, DCGANTask, generate_baseline, load_baseline
+
+    rng = np.random.default_rng(1)
+    vol = (rng.random((24, 24, 24)) < 0.3).astype(np.uint8)
+    run = tmp_path / "dcgan"
+    fit(DCGANTask(DCGANConfig(nz=8, ngf=4, ndf=4, crop=16), [vol]),
+        TrainConfig(steps=1, batch_size=2, checkpoint_every=0, seed=1, device="cpu", out_dir=str(run)))
+    out = tmp_path / "dcgan_test.pt"
+    assert rock_main(["rock", "export", str(run), str(out)]) == 0
+    assert set(load_checkpoint(out)["models"]) == {"generator"}
+    a = generate_baseline(load_baseline(run / "last.pt"), 16, 2, seed=4)
+    b = generate_baseline(load_baseline(out), 16, 2, seed=4)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    # a checkpoint of another method is refused with a clear message, and nothing is written
+    other = tmp_path / "other.pt"
+    torch.save({"kind": "cleanup-unet", "format_version": 1, "models": {}}, other)
+    assert rock_main(["rock", "export", str(other), str(tmp_path / "no.pt")]) == 1
+    assert not (tmp_path / "no.pt").exists()

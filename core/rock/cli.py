@@ -62,8 +62,9 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("export", help="make a small model file to ship from a training checkpoint",
-                       description="Keeps the encoder and generator weights, the config and the training "
-                                   "provenance; drops the critic, optimiser and random states.")
+                       description="Keeps the generator (and encoder) weights, the config and the training "
+                                   "provenance; drops the critic, optimiser and random states. Works for "
+                                   "rock GAN and DCGAN baseline checkpoints.")
     p.add_argument("checkpoint", help="training checkpoint (last.pt, step_*.pt) or run folder")
     p.add_argument("output", help="model file to write (.pt)")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
@@ -109,14 +110,24 @@ def cmd_train(args) -> int:
 
 
 def cmd_export(args) -> int:
+    from ..errors import InputError
     from ..shipped import resolve_model
+    from ..train import load_checkpoint
     from ..train.export import export_model
+    from .baseline import KIND as DCGAN_KIND
+    from .baseline import load_baseline
     from .load import load_model
     from .task import KIND
 
     src = resolve_model("rock", args.checkpoint)
-    out = export_model(src, args.output, kind=KIND, keep_models=["encoder", "generator"], half=args.half)
-    model = load_model(out)  # prove the exported file loads before saying so
+    # What generation needs: E and G of ours; G of the DCGAN baseline. Critics stay behind.
+    kind = load_checkpoint(src)["kind"]
+    keep, loader = {KIND: (["encoder", "generator"], load_model),
+                    DCGAN_KIND: (["generator"], load_baseline)}.get(kind, (None, None))
+    if keep is None:
+        raise InputError(f"{src.name} is a '{kind}' checkpoint; rock export takes '{KIND}' or '{DCGAN_KIND}'.")
+    out = export_model(src, args.output, kind=kind, keep_models=keep, half=args.half)
+    model = loader(out)  # prove the exported file loads before saying so
     print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MiB) from {src} at step {model.step}")
     return 0
 

@@ -17,8 +17,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED_DIR = ROOT / "resources" / "models"
-SHIPPED_NAMES = ("berea", "ketton", "bentheimer")
 
 
 def add_eval_parsers(rock_sub) -> None:
@@ -31,7 +29,7 @@ def add_eval_parsers(rock_sub) -> None:
                     "permeability, S2, surface area and Euler densities, and writes KL tables (with bootstrap "
                     "std, real-vs-real floor and sample counts), histograms and a JSON of every raw value.")
     p.add_argument("--model", required=True, help="our rock GAN: berea, ketton, bentheimer (shipped) or a checkpoint path")
-    p.add_argument("--baseline", default=None, metavar="PATH", help="DCGAN baseline checkpoint (omit: no baseline column)")
+    p.add_argument("--baseline", default=None, metavar="PATH", help="DCGAN baseline: shipped name (berea, ketton) or checkpoint (omit: no baseline column)")
     p.add_argument("--data", required=True, metavar="VOLUME", help="a shared volume (berea_400.tif, ketton_256.tif, ...)")
     p.add_argument("--n", type=int, default=200, help="samples per set (default 200)")
     p.add_argument("--size", type=int, default=64, help="crop / output edge in voxels (default 64)")
@@ -88,28 +86,15 @@ def register_eval(subparsers) -> None:
     raise RuntimeError("The 'rock' command has no sub-commands to add to.")
 
 
-def resolve_model(arg: str) -> Path:
-    """A checkpoint path, or a shipped model name (resources/models/rock_<name>.pt or <name>.pt)."""
-    from ..errors import InputError
-
-    p = Path(arg)
-    if p.is_file():
-        return p
-    name = arg.lower()
-    if name in SHIPPED_NAMES:
-        for cand in (SHIPPED_DIR / f"rock_{name}.pt", SHIPPED_DIR / f"{name}.pt", SHIPPED_DIR / f"rock-{name}.pt"):
-            if cand.is_file():
-                return cand
-        raise InputError(f"No shipped '{name}' model found in {SHIPPED_DIR} (rock_{name}.pt); give a checkpoint path.")
-    raise InputError(f"{arg} is neither a checkpoint file nor a shipped model ({', '.join(SHIPPED_NAMES)}).")
-
-
 def cmd_eval(args) -> int:
     from ..cli import make_state
     from .evaluate import evaluate
 
     state, progress, _ = make_state(args.quiet)
-    res = evaluate(str(resolve_model(args.model)), args.baseline, args.data, n=args.n, size=args.size, seed=args.seed,
+    from ..shipped import resolve_model
+
+    baseline = str(resolve_model("dcgan", args.baseline)) if args.baseline else None
+    res = evaluate(str(resolve_model("rock", args.model)), baseline, args.data, n=args.n, size=args.size, seed=args.seed,
                    permeability=not args.no_permeability, state=state, out_dir=args.out,
                    voxel_size_um=args.voxel_size, heldout_z=args.heldout_z, real_control=not args.no_control,
                    paste=args.paste, device=args.device, pore=args.pore)
