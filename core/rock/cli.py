@@ -24,23 +24,10 @@ def register(subparsers) -> None:
                        description="Train on random crops of the volumes' training parts (shared data: "
                                    "berea_400 z<300, ketton_256 z<192, bentheimer_500 z<375). "
                                    "Multi-GPU: torchrun --nproc_per_node=N -m core.rock.cli rock train ...")
-    p.add_argument("--data", action="append", required=True, metavar="VOLUME", help="training volume (repeatable)")
-    p.add_argument("--crop", type=int, default=64, help="crop edge in voxels, multiple of 4 (default 64)")
-    p.add_argument("--steps", type=int, default=2000, help="total training steps (default 2000)")
-    p.add_argument("--batch", type=int, default=8, help="crops per step per process (default 8)")
-    p.add_argument("--lr", type=float, default=2e-4, help="Adam step size (default 2e-4)")
+    _add_run_options(p, crop_help="crop edge in voxels, multiple of 4 (default 64)",
+                     check_help="slice-match and porosity check every N steps (0 = off)")
     p.add_argument("--channels", type=int, default=32, help="model width (default 32)")
     p.add_argument("--rec-weight", type=float, default=10.0, help="λ of the slice loss (default 10)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    p.add_argument("--out", required=True, metavar="DIR", help="run folder: checkpoints and log.csv")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    p.add_argument("--checkpoint-every", type=int, default=500, metavar="N", help="checkpoint every N steps (default 500)")
-    p.add_argument("--log-every", type=int, default=10, metavar="N", help="log mean losses every N steps (default 10)")
-    p.add_argument("--check-every", type=int, default=0, metavar="N", help="slice-match check every N steps (0 = off)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
-    p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
-    p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"], help="pore phase of grey data")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("generate", help="generate 3D volumes from one 2D slice",
@@ -70,9 +57,40 @@ def register(subparsers) -> None:
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
     p.set_defaults(func=cmd_export)
 
-    from .eval_cli import add_eval_parsers  # rock eval, rock train-baseline
+    p = sub.add_parser(
+        "train-baseline", help="train (or resume) the unconditional 3D DCGAN baseline (Mosser et al. 2017)",
+        description="Same data, crops and run options as 'rock train' (training parts only: berea_400 z<300, "
+                    "ketton_256 z<192, bentheimer_500 z<375). Multi-GPU: torchrun --nproc_per_node=N "
+                    "-m core.rock.cli rock train-baseline ...")
+    _add_run_options(p, crop_help="crop edge in voxels, a power of two ≥ 16 (default 64)",
+                     check_help="porosity check every N steps (0 = off)")
+    p.add_argument("--channels", type=int, default=64, help="generator width ngf (default 64, as Mosser et al.)")
+    p.add_argument("--d-channels", type=int, default=16, help="discriminator width ndf (default 16)")
+    p.add_argument("--nz", type=int, default=512, help="latent channels (default 512)")
+    p.set_defaults(func=cmd_train_baseline)
+
+    from .eval_cli import add_eval_parsers  # rock eval
 
     add_eval_parsers(sub)
+
+
+def _add_run_options(p, *, crop_help: str, check_help: str) -> None:
+    """Options every rock training command shares: data, crop and the shared trainer's run settings."""
+    p.add_argument("--data", action="append", required=True, metavar="VOLUME", help="training volume (repeatable)")
+    p.add_argument("--crop", type=int, default=64, help=crop_help)
+    p.add_argument("--steps", type=int, default=2000, help="total training steps (default 2000)")
+    p.add_argument("--batch", type=int, default=8, help="crops per step per process (default 8)")
+    p.add_argument("--lr", type=float, default=2e-4, help="Adam step size (default 2e-4)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    p.add_argument("--out", required=True, metavar="DIR", help="run folder: checkpoints and log.csv")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--checkpoint-every", type=int, default=500, metavar="N", help="checkpoint every N steps (default 500)")
+    p.add_argument("--log-every", type=int, default=10, metavar="N", help="log mean losses every N steps (default 10)")
+    p.add_argument("--check-every", type=int, default=0, metavar="N", help=check_help)
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
+    p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"], help="pore phase of grey data")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
 
 def _note(msg: str, quiet_rank: bool = False) -> None:
@@ -80,18 +98,16 @@ def _note(msg: str, quiet_rank: bool = False) -> None:
         print(f"note: {msg}", file=sys.stderr)
 
 
-def cmd_train(args) -> int:
+def _run_training(args, train_fn, model_cfg) -> int:
+    """Shared by ``rock train`` and ``rock train-baseline``: seed, run config, signals, report."""
     from ..cli import make_state
     from ..jobs import new_seed
     from ..train import TrainConfig
-    from .config import RockGANConfig
-    from .train import train
 
     other_rank = int(os.environ.get("RANK", "0")) != 0  # only rank 0 talks under torchrun
     seed = args.seed if args.seed is not None else new_seed()
     if args.seed is None and not args.resume:
         _note(f"seed {seed}", other_rank)
-    cfg = RockGANConfig(channels=args.channels, d_channels=args.channels, rec_weight=args.rec_weight, crop=args.crop)
     tcfg = TrainConfig(steps=args.steps, batch_size=args.batch, lr=args.lr, checkpoint_every=args.checkpoint_every,
                        log_every=args.log_every, check_every=args.check_every, seed=seed, device=args.device,
                        amp=not args.no_amp, out_dir=args.out, resume=args.resume)
@@ -100,13 +116,28 @@ def cmd_train(args) -> int:
         # torchrun answers Ctrl+C by sending SIGTERM to the workers (SIGKILL 30 s later): treat it
         # as a cancel so that all ranks stop at one step and rank 0 writes a checkpoint.
         signal.signal(signal.SIGTERM, lambda signum, frame: token.cancel())
-    result = train(args.data, cfg, tcfg, pore=args.pore, state=state)
+    result = train_fn(args.data, model_cfg, tcfg, pore=args.pore, state=state)
     progress.done()
     for n in result.notices:
         _note(n, other_rank)
     if not other_rank:
         print(f"trained to step {result.step}; checkpoint {result.checkpoint}; log {Path(args.out) / 'log.csv'}")
     return 0
+
+
+def cmd_train(args) -> int:
+    from .config import RockGANConfig
+    from .train import train
+
+    cfg = RockGANConfig(channels=args.channels, d_channels=args.channels, rec_weight=args.rec_weight, crop=args.crop)
+    return _run_training(args, train, cfg)
+
+
+def cmd_train_baseline(args) -> int:
+    from .baseline import DCGANConfig, train_baseline
+
+    cfg = DCGANConfig(nz=args.nz, ngf=args.channels, ndf=args.d_channels, crop=args.crop)
+    return _run_training(args, train_baseline, cfg)
 
 
 def cmd_export(args) -> int:

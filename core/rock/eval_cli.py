@@ -1,26 +1,15 @@
-"""``seqgen rock eval`` (thesis Table 1 on held-out data) and ``seqgen rock train-baseline`` (DCGAN).
+"""``seqgen rock eval``: thesis Table 1 on held-out data (ours vs DCGAN baseline vs real crops).
 
-Wiring (one line in ``core.rock.cli.register``, after ``sub = rock.add_subparsers(...)``)::
-
-    from .eval_cli import add_eval_parsers; add_eval_parsers(sub)
-
-or, from outside, after ``core.rock.cli.register(subparsers)``: ``register_eval(subparsers)``.
-Standalone (tests, torchrun): ``python -m core.rock.eval_cli rock train-baseline ...``.
+``core.rock.cli.register`` adds it to the ``rock`` group with ``add_eval_parsers``.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import signal
 import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def add_eval_parsers(rock_sub) -> None:
-    """Add ``eval`` and ``train-baseline`` to the ``rock`` group's sub-parsers."""
+    """Add ``eval`` to the ``rock`` group's sub-parsers."""
     p = rock_sub.add_parser(
         "eval", help="thesis Table 1: ours vs DCGAN baseline vs held-out real crops",
         description="Draws N random SIZE³ crops from the held-out part of VOLUME (berea_400 z≥300, ketton_256 "
@@ -47,52 +36,13 @@ def add_eval_parsers(rock_sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=cmd_eval)
 
-    p = rock_sub.add_parser(
-        "train-baseline", help="train (or resume) the unconditional 3D DCGAN baseline (Mosser et al. 2017)",
-        description="Same data, crops and run options as 'rock train' (training parts only: berea_400 z<300, "
-                    "ketton_256 z<192, bentheimer_500 z<375). Multi-GPU: torchrun --nproc_per_node=N "
-                    "-m core.rock.eval_cli rock train-baseline ...")
-    p.add_argument("--data", action="append", required=True, metavar="VOLUME", help="training volume (repeatable)")
-    p.add_argument("--crop", type=int, default=64, help="crop edge in voxels, a power of two ≥ 16 (default 64)")
-    p.add_argument("--steps", type=int, default=2000, help="total training steps (default 2000)")
-    p.add_argument("--batch", type=int, default=8, help="crops per step per process (default 8)")
-    p.add_argument("--lr", type=float, default=2e-4, help="Adam step size (default 2e-4)")
-    p.add_argument("--channels", type=int, default=64, help="generator width ngf (default 64, as Mosser et al.)")
-    p.add_argument("--d-channels", type=int, default=16, help="discriminator width ndf (default 16)")
-    p.add_argument("--nz", type=int, default=512, help="latent channels (default 512)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    p.add_argument("--out", required=True, metavar="DIR", help="run folder: checkpoints and log.csv")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    p.add_argument("--checkpoint-every", type=int, default=500, metavar="N", help="checkpoint every N steps (default 500)")
-    p.add_argument("--log-every", type=int, default=10, metavar="N", help="log mean losses every N steps (default 10)")
-    p.add_argument("--check-every", type=int, default=0, metavar="N", help="porosity check every N steps (0 = off)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
-    p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
-    p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"], help="pore phase of grey data")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    p.set_defaults(func=cmd_train_baseline)
-
-
-def register_eval(subparsers) -> None:
-    """Add the commands to an existing ``rock`` group (registered by ``core.rock.cli.register``)."""
-    rock = subparsers.choices.get("rock")
-    if rock is None:
-        raise RuntimeError("Register core.rock.cli first: register_eval adds to its 'rock' group.")
-    for action in rock._actions:  # argparse keeps the sub-parser set only there
-        if isinstance(action, argparse._SubParsersAction):
-            if "eval" not in action.choices:
-                add_eval_parsers(action)
-            return
-    raise RuntimeError("The 'rock' command has no sub-commands to add to.")
-
 
 def cmd_eval(args) -> int:
     from ..cli import make_state
+    from ..shipped import resolve_model
     from .evaluate import evaluate
 
     state, progress, _ = make_state(args.quiet)
-    from ..shipped import resolve_model
-
     baseline = str(resolve_model("dcgan", args.baseline)) if args.baseline else None
     res = evaluate(str(resolve_model("rock", args.model)), baseline, args.data, n=args.n, size=args.size, seed=args.seed,
                    permeability=not args.no_permeability, state=state, out_dir=args.out,
@@ -105,55 +55,11 @@ def cmd_eval(args) -> int:
     return 0
 
 
-def cmd_train_baseline(args) -> int:
-    from ..cli import make_state
-    from ..jobs import new_seed
-    from ..train import TrainConfig
-    from .baseline import DCGANConfig, train_baseline
-
-    other_rank = int(os.environ.get("RANK", "0")) != 0
-    seed = args.seed if args.seed is not None else new_seed()
-    if args.seed is None and not args.resume and not other_rank:
-        print(f"note: seed {seed}", file=sys.stderr)
-    cfg = DCGANConfig(nz=args.nz, ngf=args.channels, ndf=args.d_channels, crop=args.crop)
-    tcfg = TrainConfig(steps=args.steps, batch_size=args.batch, lr=args.lr, checkpoint_every=args.checkpoint_every,
-                       log_every=args.log_every, check_every=args.check_every, seed=seed, device=args.device,
-                       amp=not args.no_amp, out_dir=args.out, resume=args.resume)
-    state, progress, token = make_state(args.quiet or other_rank)
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        signal.signal(signal.SIGTERM, lambda signum, frame: token.cancel())
-    result = train_baseline(args.data, cfg, tcfg, pore=args.pore, state=state)
-    progress.done()
-    if not other_rank:
-        for n in result.notices:
-            print(f"note: {n}", file=sys.stderr)
-        print(f"trained to step {result.step}; checkpoint {result.checkpoint}; log {Path(args.out) / 'log.csv'}")
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from . import cli as rock_cli
-
-    parser = argparse.ArgumentParser(prog="python -m core.rock.eval_cli")
-    sub = parser.add_subparsers(dest="command", required=True)
-    rock_cli.register(sub)
-    register_eval(sub)
-    return parser
-
-
 def main(argv=None) -> int:
-    """Standalone entry with the same error handling as ``seqgen``."""
-    from ..errors import Cancelled, SeqGenError
+    """Standalone entry: the whole ``rock`` group (eval included), as ``seqgen rock ...``."""
+    from .cli import main as rock_main
 
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except Cancelled as e:
-        print(f"\n{e}", file=sys.stderr)
-        return 130
-    except SeqGenError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    return rock_main(argv)
 
 
 if __name__ == "__main__":
