@@ -37,8 +37,8 @@ from torch import nn
 
 from ..errors import InputError
 from ..jobs import TaskState, ensure_state, select_device
-from ..train import LAST, StepContext, TrainConfig, TrainResult, fit, load_checkpoint
-from .data import CropSampler, load_training_volumes
+from ..train import StepContext, TrainConfig, TrainResult, load_checkpoint
+from .data import CropSampler
 
 KIND = "rock-dcgan"
 FORMAT_VERSION = 1
@@ -205,27 +205,12 @@ class DCGANTask:
 # training, loading, generation
 # --------------------------------------------------------------------------------------------
 
-def resolve_config(config: DCGANConfig, train: TrainConfig) -> tuple[DCGANConfig, list[str]]:
-    """On resume the run's own model settings win over the ones given now (with a notice)."""
-    last = Path(train.out_dir) / LAST
-    if not (train.resume and last.is_file()):
-        return config, []
-    saved = DCGANConfig.from_dict(load_checkpoint(last, kind=KIND, max_version=FORMAT_VERSION)["config"])
-    if saved == config:
-        return config, []
-    diff = ", ".join(f"{k} {v}" for k, v in saved.to_dict().items() if config.to_dict().get(k) != v)
-    return saved, [f"Resuming with the run's own model settings ({diff})."]
-
-
 def train_baseline(data, config: DCGANConfig, train_cfg: TrainConfig, *, pore: str = "auto",
                    state: TaskState | None = None) -> TrainResult:
     """Train (or resume) the DCGAN baseline on the training parts of the volumes ``data`` (paths)."""
-    state = ensure_state(state)
-    config, notices = resolve_config(config, train_cfg)
-    volumes, read_notes = load_training_volumes(data, pore=pore, state=state.sub(0.0, 0.02))
-    result = fit(DCGANTask(config, volumes), train_cfg, state=state.sub(0.02, 1.0))
-    result.notices[:0] = notices + read_notes
-    return result
+    from .train import train_on_volumes
+
+    return train_on_volumes(DCGANTask, KIND, FORMAT_VERSION, data, config, train_cfg, pore=pore, state=state)
 
 
 @dataclass

@@ -3,11 +3,11 @@
 A method implements ``Task`` (models, optimisers, data, losses) and calls ``fit(task, TrainConfig(...))``.
 """
 
-from .checkpoint import LAST, load_checkpoint, save_checkpoint
+from .checkpoint import LAST, config_for_resume, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .csvlog import read_log
 from .loop import TrainResult, fit
 from .task import StepContext, Task
 
-__all__ = ["LAST", "load_checkpoint", "save_checkpoint", "TrainConfig", "read_log", "TrainResult", "fit",
+__all__ = ["LAST", "config_for_resume", "load_checkpoint", "save_checkpoint", "TrainConfig", "read_log", "TrainResult", "fit",
            "StepContext", "Task"]

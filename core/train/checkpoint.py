@@ -92,3 +92,19 @@ def prune(out_dir: Path, keep: int) -> None:
         return
     for old in sorted(out_dir.glob("step_*.pt"))[:-keep]:
         old.unlink(missing_ok=True)
+
+
+def config_for_resume(config, train_cfg, *, kind: str, max_version: int):
+    """(config, notices): on resume the run's own model settings win over the ones given now.
+
+    ``config`` is a method's model-config dataclass with ``to_dict``/``from_dict``; the saved one is
+    read from ``out_dir/last.pt`` so that a resumed run never silently changes its architecture.
+    """
+    last = Path(train_cfg.out_dir) / LAST
+    if not (train_cfg.resume and last.is_file()):
+        return config, []
+    saved = type(config).from_dict(load_checkpoint(last, kind=kind, max_version=max_version)["config"])
+    if saved == config:
+        return config, []
+    diff = ", ".join(f"{k} {v}" for k, v in saved.to_dict().items() if config.to_dict().get(k) != v)
+    return saved, [f"Resuming with the run's own model settings ({diff})."]
