@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from .checkpoint import load_checkpoint, save_checkpoint
 
 # What generation needs and what a model card cites; optimiser, scaler and RNG states are dropped.
