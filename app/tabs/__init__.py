@@ -23,6 +23,13 @@ def _inspect(context):
     return InspectTab(context)
 
 
+def _rock(context):
+    from .rock_tab import RockTab
+
+    return RockTab(context)
+
+
 TAB_FACTORIES: list[TabSpec] = [
     TabSpec("inspect", "Inspect", _inspect),
+    TabSpec("rock", "Rock", _rock),
 ]

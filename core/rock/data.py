@@ -73,3 +73,28 @@ class CropSampler:
         vols = np.stack([self.crop_one(rng) for _ in range(batch)])[:, None].astype(np.float32)
         vols = torch.from_numpy(vols)
         return vols, vols[:, :, self.crop // 2].clone()
+
+
+def random_crops(array: np.ndarray, shape, n: int, rng: np.random.Generator, *, z0: int = 0,
+                 what: str = "The volume", purpose: str = "crops") -> tuple[list[np.ndarray], list[tuple]]:
+    """``n`` random crops of ``shape`` (z, y, x) lying in ``array[z0:]`` (overlaps allowed), as scanned.
+
+    Returns the crops (views) and their corners (z, y, x) in ``array``; InputError when not even
+    one crop fits. Evaluation (held-out part) and the GUI's reference sets both draw through here.
+    """
+    a = np.asarray(array)
+    if a.ndim != 3:
+        raise InputError(f"{what} is not a 3D volume (shape {a.shape}).")
+    shape = tuple(int(s) for s in shape)
+    part = (a.shape[0] - z0, a.shape[1], a.shape[2])
+    if any(p < s for p, s in zip(part, shape)):
+        raise InputError(f"{what} ({'×'.join(str(max(p, 0)) for p in part)} voxels, z×y×x) is smaller than the "
+                         f"{purpose} ({'×'.join(map(str, shape))}): too small for even one crop.")
+    crops, corners = [], []
+    for _ in range(int(n)):
+        z = z0 + int(rng.integers(part[0] - shape[0] + 1))
+        y = int(rng.integers(part[1] - shape[1] + 1))
+        x = int(rng.integers(part[2] - shape[2] + 1))
+        crops.append(a[z:z + shape[0], y:y + shape[1], x:x + shape[2]])
+        corners.append((z, y, x))
+    return crops, corners

@@ -32,7 +32,7 @@ from .. import __version__
 from ..compare import BINS, N_BOOTSTRAP, compare_sets, markdown_table
 from ..errors import InputError
 from ..jobs import TaskState, ensure_state
-from .data import TRAIN_Z_LIMITS
+from .data import TRAIN_Z_LIMITS, random_crops
 
 # Volumes whose every voxel was trained on (or may have been): never evaluated on.
 NO_HELDOUT = {"berea_200_dns": "it is the crop [100:300]³ of berea_400.tif, inside berea_400's training part (z < 300)"}
@@ -101,25 +101,12 @@ def sample_heldout_crops(array: np.ndarray, name: str, n: int, size: int, rng: n
     flips or rotations: the crops are the rock as scanned. InputError when the held-out part is
     smaller than one crop.
     """
-    a = np.asarray(array)
-    if a.ndim != 3:
-        raise InputError(f"Expected a 3D volume, got shape {a.shape}.")
     n, size = int(n), int(size)
     if n < 1 or size < 1:
         raise InputError("The number of crops and their size must both be at least 1.")
     z0 = heldout_start(name, heldout_z)
-    part = a.shape[0] - z0, a.shape[1], a.shape[2]
-    if min(part) < size:
-        raise InputError(f"{Path(str(name)).name}: the held-out part (z ≥ {z0}) is "
-                         f"{'×'.join(str(max(p, 0)) for p in part)} voxels (z×y×x), too small for {size}³ crops.")
-    crops, pos = [], []
-    for _ in range(n):
-        z = z0 + int(rng.integers(part[0] - size + 1))
-        y = int(rng.integers(part[1] - size + 1))
-        x = int(rng.integers(part[2] - size + 1))
-        crops.append(a[z:z + size, y:y + size, x:x + size])
-        pos.append((z, y, x))
-    return crops, pos
+    return random_crops(array, (size,) * 3, n, rng, z0=z0, what=f"{Path(str(name)).name}: the held-out part (z ≥ {z0})",
+                        purpose=f"{size}³ crops")
 
 
 # --------------------------------------------------------------------------------------------
