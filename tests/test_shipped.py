@@ -82,3 +82,16 @@ def test_export_of_the_dcgan_baseline_keeps_only_its_generator(tmp_path):
     torch.save({"kind": "cleanup-unet", "format_version": 1, "models": {}}, other)
     assert rock_main(["rock", "export", str(other), str(tmp_path / "no.pt")]) == 1
     assert not (tmp_path / "no.pt").exists()
+
+
+def test_model_card_carries_the_checkpoint_facts(tmp_path, run):
+    from core.train.card import model_card
+
+    out = tmp_path / "rock_test.pt"
+    assert rock_main(["rock", "export", str(run), str(out)]) == 0
+    card = model_card(out, title="Test model", commands=["seqgen rock train --steps 2"], data="synthetic",
+                      evaluation="| a | b |")
+    assert card.startswith("# Test model")
+    assert "- Steps: 2 (batch 2 per process" in card and "seed 3" in card
+    assert "seqgen rock train --steps 2" in card and "kind `rock-gan`" in card
+    assert '"channels": 4' in card and "## Evaluation" in card

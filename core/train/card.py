@@ -1,0 +1,45 @@
+"""Model cards: the facts a shipped model must carry, read from its checkpoint, plus what the caller knows."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+
+from .checkpoint import load_checkpoint
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} logical cores"
+
+
+def model_card(model_path, *, title: str, commands: list[str], data: str, hardware: str | None = None,
+               notes: str = "", evaluation: str = "") -> str:
+    """Markdown card for ``model_path``: command, data and split, steps, wall time, hardware, evaluation."""
+    ck = load_checkpoint(model_path)
+    tc = ck.get("train_config", {})
+    size = Path(model_path).stat().st_size / 2**20
+    lines = [f"# {title}", "",
+             f"File: `{Path(model_path).name}` ({size:.1f} MiB), kind `{ck['kind']}`, format {ck['format_version']}, "
+             f"written by SeqGen Studio {ck.get('package_version', '?')}.", "",
+             "## How it was made", "", "```bash", *commands, "```", "",
+             f"- Data and split: {data}",
+             f"- Steps: {ck['step']} (batch {tc.get('batch_size', '?')} per process, {ck.get('world_size', 1)} process(es)), "
+             f"learning rate {tc.get('lr', '?')}, seed {ck.get('seed', '?')}",
+             f"- Wall time: {ck.get('elapsed_s', 0) / 60:.1f} min of training",
+             f"- Hardware: {hardware or _machine()}",
+             f"- Model config: `{json.dumps(ck.get('config', {}), sort_keys=True)}`", ""]
+    if notes:
+        lines += ["## Notes", "", notes.strip(), ""]
+    if evaluation:
+        lines += ["## Evaluation", "", evaluation.strip(), ""]
+    return "\n".join(lines)
