@@ -1,0 +1,100 @@
+"""The cleanup U-Net as a core.train Task: BCE with logits on synthetic (scan, target) crops, Adam."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..train import StepContext, TrainConfig
+from .config import UNetConfig
+from .model import UNet
+from .synth import Degradations, make_pair, train_seed, val_seeds
+
+KIND = "cleanup-unet"
+FORMAT_VERSION = 1
+N_CHECK = 4  # validation crops (own seed range, never the held-out set) for task.check
+
+
+def to_input(grey: np.ndarray) -> np.ndarray:
+    """Grey uint8 scan → network input float32, ink bright: (255 − grey) / 255."""
+    return (255.0 - grey.astype(np.float32)) * (1.0 / 255.0)
+
+
+def batch_of(seeds, size: int, degradations: Degradations | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(x, y) tensors (N, 1, size, size) for a list of sample seeds."""
+    xs, ys = [], []
+    for s in seeds:
+        scan, target = make_pair(int(s), size, size, degradations)
+        xs.append(to_input(scan))
+        ys.append(target.astype(np.float32))
+    return torch.from_numpy(np.stack(xs)[:, None]), torch.from_numpy(np.stack(ys)[:, None])
+
+
+def iou(pred: torch.Tensor, target: torch.Tensor) -> float:
+    inter = (pred & target).sum().item()
+    union = (pred | target).sum().item()
+    return 1.0 if union == 0 else inter / union
+
+
+class CleanupTask:
+    """Train one U-Net (one Adam) on freshly generated synthetic drawings: no data set to load."""
+
+    kind = KIND
+    format_version = FORMAT_VERSION
+
+    def __init__(self, config: UNetConfig, degradations: Degradations | None = None, final_lr_ratio: float = 0.1):
+        self.cfg = config
+        self.degradations = degradations
+        self.final_lr_ratio = final_lr_ratio  # cosine decay of the step size to this fraction at the last step
+        self._check_batch = None
+        self._lr, self._steps = 1e-3, 1
+
+    def config_dict(self) -> dict:
+        return self.cfg.to_dict()
+
+    def lr_at(self, step: int) -> float:
+        """Cosine from the TrainConfig lr down to final_lr_ratio·lr at the run's last step (a function of
+        the step alone, so a resumed run continues the same schedule)."""
+        t = min(max(step / max(self._steps - 1, 1), 0.0), 1.0)
+        r = self.final_lr_ratio
+        return self._lr * (r + (1 - r) * 0.5 * (1 + math.cos(math.pi * t)))
+
+    def build(self, device, train: TrainConfig):
+        self._lr, self._steps = float(train.lr), int(train.steps)
+        net = UNet(self.cfg).to(device)
+        return {"unet": net}, {"unet": torch.optim.Adam(net.parameters(), lr=train.lr)}
+
+    def sample(self, batch_size: int, rng: np.random.Generator):
+        # Seeds come from the trainer's data stream, all in [0, TRAIN_SEED_LIMIT): never held-out.
+        return batch_of([train_seed(rng) for _ in range(batch_size)], self.cfg.crop, self.degradations)
+
+    def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        pw = None
+        if self.cfg.pos_weight != 1.0:
+            pw = torch.tensor([self.cfg.pos_weight], device=logits.device)
+        return F.binary_cross_entropy_with_logits(logits.float(), y, pos_weight=pw)
+
+    def train_step(self, batch, step: int, ctx: StepContext) -> dict[str, float]:
+        x, y = ctx.to_device(batch)
+        opt = ctx.opts["unet"]
+        for g in opt.param_groups:
+            g["lr"] = self.lr_at(step)
+        opt.zero_grad(set_to_none=True)
+        with ctx.autocast():
+            logits = ctx.nets["unet"](x)
+        loss = self.loss(logits, y)
+        ctx.backward(loss)
+        ctx.step(opt)
+        return {"bce": loss.item(), "lr": opt.param_groups[0]["lr"]}
+
+    def check(self, step: int, ctx: StepContext) -> dict[str, float]:
+        """BCE and line IoU on fixed validation crops (seeds 2**60 + i: not training, not held-out)."""
+        if self._check_batch is None:
+            self._check_batch = batch_of(val_seeds(N_CHECK), self.cfg.crop, self.degradations)
+        x, y = ctx.to_device(self._check_batch)
+        net = ctx.raw["unet"].eval()
+        logits = net(x).float()
+        return {"val_bce": self.loss(logits, y).item(), "val_iou": iou(logits > 0, y > 0.5)}
