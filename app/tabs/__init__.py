@@ -29,7 +29,14 @@ def _rock(context):
     return RockTab(context)
 
 
+def _cleanup(context):
+    from .cleanup_tab import CleanupTab
+
+    return CleanupTab(context)
+
+
 TAB_FACTORIES: list[TabSpec] = [
     TabSpec("inspect", "Inspect", _inspect),
     TabSpec("rock", "Rock", _rock),
+    TabSpec("cleanup", "Cleanup", _cleanup),
 ]
