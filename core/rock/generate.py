@@ -11,6 +11,7 @@ from ..jobs import TaskState, ensure_state
 from .config import FACTOR, MIN_SLICE
 from .load import RockModel, load_model
 from .model import noise_shape
+from .tiled import DEFAULT_TILE_BYTES, TiledGenerator
 
 
 class Generated(list):
@@ -41,13 +42,22 @@ def _prepare_slice(slice2d) -> tuple[np.ndarray, list[str]]:
     return b, [notice] if notice else []
 
 
+WHOLE_VOXELS = 64**3  # domains up to this size: one whole pass (exact GroupNorm, fits in ~0.3 GB)
+
+
 def generate(model, slice2d, depth: int, count: int, seed: int, state: TaskState | None = None, *,
-             paste: bool = True, device=None, memory_budget_bytes: int | None = None) -> Generated:
+             paste: bool = True, device=None, memory_budget_bytes: int | None = None,
+             tile_budget_bytes: int | None = None, tiled: bool | None = None) -> Generated:
     """``count`` volumes of ``depth`` × H × W whose central slice (index depth // 2) follows ``slice2d``.
 
     ``model``: a RockModel or a checkpoint path. Realisation i uses the i-th noise draw of a
     generator seeded with ``seed`` (so the same seed gives the same volumes, and realisation 0
     does not depend on ``count``). Noise is drawn on the CPU: the same on every device.
+
+    Volumes larger than 64³ are computed tile by tile (core.rock.tiled): peak memory about
+    ``tile_budget_bytes`` (default 512 MiB) plus ~10 bytes per voxel of half-resolution caches
+    (channels 16) plus the output itself, whatever the size; the result does not depend on the
+    tile budget. ``tiled``: None = automatic, True/False to force the tiled/whole pass.
     """
     state = ensure_state(state)
     if not isinstance(model, RockModel):
@@ -62,23 +72,33 @@ def generate(model, slice2d, depth: int, count: int, seed: int, state: TaskState
     sp = np.pad(s, ((0, ph), (0, pw)), mode="reflect")
     nz = noise_shape(model.config, depth, *sp.shape)
     full = nz[1] * FACTOR
-    # Rough peak of activations: the widest full-resolution stage holds ~4·channels maps at once.
-    check_budget(full * sp.size * (4 * model.config.channels + 8) * 4, memory_budget_bytes,
-                 f"Generating {depth}×{h}×{w} voxels")
+    if tiled is None:
+        tiled = full * sp.size > WHOLE_VOXELS
+    c = model.config.channels
+    budget = DEFAULT_TILE_BYTES if tile_budget_bytes is None else int(tile_budget_bytes)
+    if tiled:  # outputs + tile working set + the mid-stage caches (2 × 2c channels at 1/8, float16)
+        need = count * depth * h * w + budget + full * sp.size * c // 2
+    else:  # the whole pass holds ~40·c bytes per voxel at its widest (measured)
+        need = full * sp.size * 40 * c
+    check_budget(need, memory_budget_bytes, f"Generating {count} × {depth}×{h}×{w} voxels")
     dev = model.device
     gen = torch.Generator().manual_seed(int(seed))
-    start, c = full // 2 - depth // 2, depth // 2
+    start, centre = full // 2 - depth // 2, depth // 2
     vols, matches = [], []
-    with torch.no_grad():
+    with torch.inference_mode():
         code = model.encoder(torch.from_numpy(sp).float()[None, None].to(dev))
+        tg = TiledGenerator(model.generator, code, full, *sp.shape, budget_bytes=budget) if tiled else None
         for i in range(count):
             state.report(i / count, f"Generating realisation {i + 1} of {count}")
             z = torch.randn((1,) + nz, generator=gen).to(dev)
-            prob = model.generator(code, z)[0, 0, start:start + depth, :h, :w]
-            vol = (prob >= 0.5).to(torch.uint8).cpu().numpy()
-            matches.append(float((vol[c] == s).mean()))
+            if tg is not None:
+                vol = tg.run(z, np.empty((depth, h, w), np.uint8), start, state.sub(i / count, (i + 1) / count))
+            else:
+                prob = model.generator(code, z)[0, 0, start:start + depth, :h, :w]
+                vol = (prob >= 0.5).to(torch.uint8).cpu().numpy()
+            matches.append(float((vol[centre] == s).mean()))
             if paste:
-                vol[c] = s
+                vol[centre] = s
             vols.append(vol)
     state.report(1.0, "Done")
-    return Generated(vols, matches, paste, int(seed), c, notices)
+    return Generated(vols, matches, paste, int(seed), centre, notices)
