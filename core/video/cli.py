@@ -1,0 +1,266 @@
+"""``seqgen video train-vqvae | train-lvt | continue``; ``register(subparsers)`` is wired into core.cli.
+
+    seqgen video train-vqvae --out DIR [--data FOLDER] [--steps N] ...
+    seqgen video train-lvt --vqvae VQ.pt --out DIR [--data FOLDER] [--frames 8 --context 4] ...
+    seqgen video continue --model NAME|PATH --input CLIP --context T0 --frames N [--samples K] --seed S -o OUT
+    seqgen video export CHECKPOINT OUT.pt [--half]
+
+Standalone (tests, torchrun): ``python -m core.video.cli video train-lvt ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+DEFAULT_MODEL = "mnist"  # resources/models/video_mnist.pt once shipped
+TEST_PREFIX = "mnist-test:"
+
+
+def register(subparsers) -> None:
+    """Add the ``video`` command group to a ``seqgen`` argparse sub-parser set."""
+    video = subparsers.add_parser("video", help="video continuation (Latent Video Transformer)",
+                                  description="Continue clips with a VQ-VAE + latent transformer; train both.")
+    sub = video.add_subparsers(dest="video_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("train-vqvae", help="train (or resume) the frame VQ-VAE",
+                       description="Frames of Moving MNIST built from the training digits only (default), or of "
+                                   "the clips in --data. Multi-GPU: torchrun --nproc_per_node=N -m core.video.cli "
+                                   "video train-vqvae ...")
+    _add_run_options(p, steps=20000, batch=64, lr=1e-3)
+    p.add_argument("--size", type=int, default=64, help="frame edge in pixels, multiple of 4 (default 64)")
+    p.add_argument("--channels", type=int, default=64, help="encoder/decoder width (default 64)")
+    p.add_argument("--embed-dim", type=int, default=64, help="latent vector size D (default 64)")
+    p.add_argument("--parts", type=int, default=4, help="n_c: codes per latent position (default 4)")
+    p.add_argument("--codebook-size", type=int, default=256, help="K: entries per part codebook (default 256)")
+    p.set_defaults(func=cmd_train_vqvae)
+
+    p = sub.add_parser("train-lvt", help="train (or resume) the latent transformer on a frozen VQ-VAE",
+                       description="Windows of --frames frames (Moving MNIST training digits by default); the loss "
+                                   "is on the frames after the first --context. The VQ-VAE is stored with it.")
+    _add_run_options(p, steps=50000, batch=8, lr=3e-4)
+    p.add_argument("--vqvae", required=True, metavar="PATH", help="trained VQ-VAE checkpoint or run folder")
+    p.add_argument("--frames", type=int, default=8, help="frames per training window (default 8)")
+    p.add_argument("--context", type=int, default=4, help="given frames per window (default 4)")
+    p.add_argument("--block", type=int, nargs=3, default=[1, 8, 8], metavar=("T", "H", "W"),
+                   help="attention block in latent positions (default 1 8 8)")
+    p.add_argument("--window", type=int, default=-1, help="sliding attention window in tokens (-1: one frame)")
+    p.add_argument("--dim", type=int, default=256)
+    p.add_argument("--heads", type=int, default=8)
+    p.add_argument("--layers", type=int, default=8)
+    p.set_defaults(func=cmd_train_lvt)
+
+    p = sub.add_parser("continue", help="generate the continuation of a clip",
+                       description="Reads the first --context frames of the clip, generates --frames more "
+                                   "(--samples of them); same seed, same output. Output: OUT.mp4, OUT.gif or "
+                                   "OUT.npy (uint8 frames×H×W: the context frames followed by the generated ones); "
+                                   "with --samples > 1, OUT_001.ext, OUT_002.ext, ...")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="shipped model name, checkpoint or run folder")
+    p.add_argument("--input", required=True, metavar="CLIP",
+                   help=f"MP4/AVI/MOV, GIF, .npy, a folder of frames, or {TEST_PREFIX}I (test sequence I)")
+    p.add_argument("--context", type=int, default=None, metavar="T0", help="given frames (default: the model's)")
+    p.add_argument("--frames", type=int, default=10, metavar="N", help="frames to generate (default 10)")
+    p.add_argument("--samples", type=int, default=1, metavar="K", help="continuations (default 1)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--no-cache", action="store_true", help="recompute the prefix at every token (slow; for checks)")
+    p.add_argument("--fps", type=float, default=10.0, help="frame rate of MP4/GIF outputs (default 10)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT")
+    p.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N or mps")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_continue)
+
+    p = sub.add_parser("export", help="make a small model file to ship from a training checkpoint",
+                       description="Keeps the weights (for a transformer also its VQ-VAE), the config and the "
+                                   "training provenance; drops optimiser and random states.")
+    p.add_argument("checkpoint", help="training checkpoint (last.pt, step_*.pt) or run folder")
+    p.add_argument("output", help="model file to write (.pt), e.g. resources/models/video_mnist.pt")
+    p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
+    p.set_defaults(func=cmd_export)
+
+
+def _add_run_options(p, *, steps: int, batch: int, lr: float) -> None:
+    p.add_argument("--data", default=None, metavar="FOLDER", help="folder of your clips (default: Moving MNIST)")
+    p.add_argument("--steps", type=int, default=steps, help=f"total training steps (default {steps})")
+    p.add_argument("--batch", type=int, default=batch, help=f"samples per step per process (default {batch})")
+    p.add_argument("--lr", type=float, default=lr, help=f"Adam step size (default {lr:g})")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    p.add_argument("--out", required=True, metavar="DIR", help="run folder: checkpoints and log.csv")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--checkpoint-every", type=int, default=500, metavar="N")
+    p.add_argument("--log-every", type=int, default=10, metavar="N")
+    p.add_argument("--check-every", type=int, default=250, metavar="N", help="validation check every N steps (0 = off)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
+    p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+
+def _note(msg: str, quiet: bool = False) -> None:
+    if not quiet:
+        print(f"note: {msg}", file=sys.stderr)
+
+
+def _run_training(args, train_fn) -> int:
+    """Seed, run config, signals, report (as the rock and cleanup commands)."""
+    from ..cli import make_state
+    from ..jobs import new_seed
+    from ..train import TrainConfig
+
+    other_rank = int(os.environ.get("RANK", "0")) != 0
+    seed = args.seed if args.seed is not None else new_seed()
+    if args.seed is None and not args.resume:
+        _note(f"seed {seed}", other_rank)
+    tcfg = TrainConfig(steps=args.steps, batch_size=args.batch, lr=args.lr, checkpoint_every=args.checkpoint_every,
+                       log_every=args.log_every, check_every=args.check_every, seed=seed, device=args.device,
+                       amp=not args.no_amp, out_dir=args.out, resume=args.resume)
+    state, progress, token = make_state(args.quiet or other_rank)
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        signal.signal(signal.SIGTERM, lambda signum, frame: token.cancel())
+    result = train_fn(tcfg, state)
+    progress.done()
+    for n in result.notices:
+        _note(n, other_rank)
+    if not other_rank:
+        extra = f"; last losses {result.losses}" if result.losses else ""
+        checks = f"; checks {result.checks}" if result.checks else ""
+        print(f"trained to step {result.step}; checkpoint {result.checkpoint}; log {Path(args.out) / 'log.csv'}"
+              f"{extra}{checks}")
+    return 0
+
+
+def _clips(args, size: int, min_frames: int):
+    if not args.data:
+        return None
+    from .clipio import read_clip_folder
+
+    clips, notes = read_clip_folder(args.data, size, min_frames)
+    for n in notes:
+        _note(n, int(os.environ.get("RANK", "0")) != 0)
+    return clips
+
+
+def cmd_train_vqvae(args) -> int:
+    from .train import train_vqvae
+    from .vqvae import VQVAEConfig
+
+    cfg = VQVAEConfig(size=args.size, channels=args.channels, embed_dim=args.embed_dim, n_parts=args.parts,
+                      codebook_size=args.codebook_size)
+    clips = _clips(args, cfg.size, 1)
+    return _run_training(args, lambda tcfg, state: train_vqvae(cfg, tcfg, clips=clips, state=state))
+
+
+def cmd_train_lvt(args) -> int:
+    from ..shipped import resolve_model
+    from .train import train_lvt
+    from .transformer import LVTConfig
+    from .vqvae import load_vqvae
+
+    vq_path = resolve_model("video", args.vqvae)
+    vq, _ = load_vqvae(vq_path)
+    vc = vq.cfg
+    cfg = LVTConfig(frames=args.frames, context=args.context, height=vc.latent, width=vc.latent, n_parts=vc.n_parts,
+                    codebook_size=vc.codebook_size, block=tuple(args.block), window=args.window, dim=args.dim,
+                    heads=args.heads, layers=args.layers, vqvae=vc.to_dict())
+    clips = _clips(args, vc.size, cfg.frames)
+    return _run_training(args, lambda tcfg, state: train_lvt(cfg, vq_path, tcfg, clips=clips, state=state))
+
+
+def _output_paths(out: str, count: int) -> list[Path]:
+    p = Path(out)
+    if count == 1:
+        return [p]
+    return [p.with_name(f"{p.stem}_{i:03d}{p.suffix}") for i in range(1, count + 1)]
+
+
+def read_input(spec: str, size: int) -> tuple:
+    """(frames uint8 (T, size, size), notices) from a clip path or ``mnist-test:I``."""
+    from ..errors import InputError
+    from .clipio import read_clip
+
+    if spec.startswith(TEST_PREFIX):
+        from .mnist import fixed_test_set
+
+        try:
+            i = int(spec[len(TEST_PREFIX):])
+        except ValueError:
+            raise InputError(f"Write a test sequence as {TEST_PREFIX}I with a number I (got '{spec}').") from None
+        if not 0 <= i < 10_000:
+            raise InputError("The test sequence number must lie in 0 … 9999.")
+        return fixed_test_set(i + 1, size=size)[i], [f"Moving MNIST test sequence {i} (test digits only)."]
+    return read_clip(spec, size)
+
+
+def cmd_continue(args) -> int:
+    import numpy as np
+
+    from ..cli import make_state
+    from ..errors import InputError
+    from ..jobs import new_seed, select_device
+    from ..shipped import resolve_model
+    from .clipio import write_clip
+    from .transformer import continue_clip, load_lvt
+
+    if Path(args.output).suffix.lower() not in (".mp4", ".gif", ".npy"):
+        raise InputError(f"The output must end in .mp4, .gif or .npy (got {Path(args.output).name}).")
+    if args.frames < 1 or args.samples < 1:
+        raise InputError("--frames and --samples must be at least 1.")
+    loaded = load_lvt(resolve_model("video", args.model), device=select_device(args.device))
+    cfg = loaded.model.cfg
+    t0 = cfg.context if args.context is None else args.context
+    if t0 < cfg.context:
+        raise InputError(f"This model needs at least {cfg.context} context frames (got --context {t0}).")
+    frames, notes = read_input(args.input, loaded.vqvae.cfg.size)
+    for n in notes:
+        _note(n)
+    if len(frames) < t0:
+        raise InputError(f"The clip has {len(frames)} frame(s), fewer than the {t0} context frames asked for.")
+    if t0 > cfg.context:
+        _note(f"The model looks at the last {cfg.context} of the {t0} context frames.")
+    seed = args.seed if args.seed is not None else new_seed()
+    state, progress, _ = make_state(args.quiet)
+    out = continue_clip(loaded, frames[:t0], args.frames, samples=args.samples, seed=seed,
+                        temperature=args.temperature, top_k=args.top_k, use_cache=not args.no_cache, state=state)
+    progress.done()
+    for path, clip in zip(_output_paths(args.output, args.samples), out):
+        write_clip(path, np.ascontiguousarray(clip), fps=args.fps)
+        print(f"wrote {path}: {t0} given + {args.frames} generated frames of {clip.shape[2]}×{clip.shape[1]}")
+    print(f"seed {seed}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from ..errors import InputError
+    from ..shipped import resolve_model
+    from ..train import load_checkpoint
+    from ..train.export import export_model
+    from .transformer import KIND as LVT_KIND
+    from .transformer import load_lvt
+    from .vqvae import KIND as VQ_KIND
+    from .vqvae import load_vqvae
+
+    src = resolve_model("video", args.checkpoint)
+    kind = load_checkpoint(src)["kind"]
+    keep, loader = {VQ_KIND: (["vqvae"], load_vqvae), LVT_KIND: (["lvt", "vqvae"], load_lvt)}.get(kind, (None, None))
+    if keep is None:
+        raise InputError(f"{src.name} is a '{kind}' checkpoint; video export takes '{VQ_KIND}' or '{LVT_KIND}'.")
+    out = export_model(src, args.output, kind=kind, keep_models=keep, half=args.half)
+    loader(out)  # prove the exported file loads before saying so
+    print(f"wrote {out} ({out.stat().st_size / 2**20:.2f} MiB, {kind}) from {src}")
+    return 0
+
+
+def main(argv=None) -> int:
+    """Standalone entry (tests, torchrun) with the same error handling as ``seqgen``."""
+    from ..cli import run_command
+
+    parser = argparse.ArgumentParser(prog="python -m core.video.cli")
+    register(parser.add_subparsers(dest="command", required=True))
+    return run_command(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

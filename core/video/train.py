@@ -1,0 +1,42 @@
+"""Train the frame VQ-VAE and the latent transformer on the shared trainer (``core.train.fit``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..jobs import TaskState, ensure_state
+from ..train import TrainConfig, TrainResult, config_for_resume, fit
+from .transformer import FORMAT_VERSION as LVT_VERSION
+from .transformer import KIND as LVT_KIND
+from .transformer import LVTConfig, LVTTask
+from .vqvae import FORMAT_VERSION as VQ_VERSION
+from .vqvae import KIND as VQ_KIND
+from .vqvae import VQVAEConfig, VQVAETask, load_vqvae
+
+
+def train_vqvae(config: VQVAEConfig, train_cfg: TrainConfig, *, clips: np.ndarray | None = None,
+                state: TaskState | None = None) -> TrainResult:
+    """Train (or resume) the VQ-VAE on ``clips`` (N, T, H, W) uint8, or on Moving MNIST training digits."""
+    state = ensure_state(state)
+    config, notices = config_for_resume(config, train_cfg, kind=VQ_KIND, max_version=VQ_VERSION)
+    result = fit(VQVAETask(config, clips), train_cfg, state=state)
+    result.notices[:0] = notices
+    return result
+
+
+def train_lvt(config: LVTConfig, vqvae_path, train_cfg: TrainConfig, *, clips: np.ndarray | None = None,
+              state: TaskState | None = None) -> TrainResult:
+    """Train (or resume) the transformer on codes of the frozen VQ-VAE in ``vqvae_path``.
+
+    ``config.vqvae`` and the latent settings are taken from the VQ-VAE (the caller's values for
+    them are ignored); the VQ-VAE's weights are stored in the transformer's checkpoints.
+    """
+    state = ensure_state(state)
+    vq, _ = load_vqvae(vqvae_path)
+    vc = vq.cfg
+    d = {**config.to_dict(), "height": vc.latent, "width": vc.latent, "n_parts": vc.n_parts,
+         "codebook_size": vc.codebook_size, "vqvae": vc.to_dict()}
+    config, notices = config_for_resume(LVTConfig.from_dict(d), train_cfg, kind=LVT_KIND, max_version=LVT_VERSION)
+    result = fit(LVTTask(config, vq, clips), train_cfg, state=state)
+    result.notices[:0] = notices
+    return result

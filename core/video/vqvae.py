@@ -1,0 +1,301 @@
+"""Frame VQ-VAE: stride-4 conv encoder (64² → 16²), product quantiser with n_c parts, EMA codebooks.
+
+As in LVT (Rakhimov et al. 2020, §3.1): the encoder's D-dimensional vector at each latent position
+is split into ``n_parts`` (n_c) chunks of D/n_c dimensions, and chunk c is quantised against its own
+codebook of ``codebook_size`` (K) entries. A frame thus becomes an integer array (n_c, h, w) with
+values in [0, K). Codebooks are not trained by gradients but by exponential moving averages of the
+assigned encoder outputs (van den Oord et al. 2017, appendix; Razavi et al. 2019), with Laplace
+smoothing of the counts; the encoder is pulled towards its codes by the commitment loss
+β·‖z_e − sg(e)‖². Gradients pass the quantiser straight through.
+
+Entries that fall out of use (EMA count below ``dead_threshold``) are restarted at random encoder
+outputs of the current batch (as Jukebox, Dhariwal et al. 2020); at the first training step this
+also places the unused random initial entries on the data. Under DDP the restarts may differ per
+rank; DDP broadcasts rank 0's buffers before the next forward, so all ranks agree again.
+
+Loss per step: mean squared reconstruction error of frames in [0, 1] + β · commitment.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import InputError
+from ..train import StepContext, TrainConfig
+
+KIND = "video-vqvae"
+FORMAT_VERSION = 1
+STRIDE = 4  # encoder downsampling: 64×64 frames → 16×16 latents
+
+
+@dataclass
+class VQVAEConfig:
+    """Model settings of the frame VQ-VAE (stored in every checkpoint)."""
+
+    size: int = 64            # frame edge in pixels (frames are grey, one channel)
+    channels: int = 64        # encoder/decoder width
+    embed_dim: int = 64       # D: encoder output channels; split into n_parts chunks
+    n_parts: int = 4          # n_c: codes per latent position, one codebook each
+    codebook_size: int = 256  # K: entries per part codebook
+    decay: float = 0.99       # EMA decay of the codebooks
+    beta: float = 0.25        # commitment loss weight
+    n_res: int = 2            # residual blocks in encoder and decoder
+    dead_threshold: float = 1.0  # an entry whose EMA count falls below this is restarted (0 = never)
+
+    def __post_init__(self):
+        if self.size % STRIDE or self.size < 2 * STRIDE:
+            raise InputError(f"The frame size must be a multiple of {STRIDE} and at least {2 * STRIDE} (got {self.size}).")
+        if self.n_parts < 1 or self.embed_dim % self.n_parts:
+            raise InputError(f"embed_dim ({self.embed_dim}) must be divisible by n_parts ({self.n_parts}).")
+        if self.codebook_size < 2 or self.channels < 1:
+            raise InputError("codebook_size must be at least 2 and channels at least 1.")
+        if not 0.0 < self.decay < 1.0:
+            raise InputError("decay must lie in (0, 1).")
+
+    @property
+    def latent(self) -> int:
+        return self.size // STRIDE
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "VQVAEConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+class ResBlock(nn.Module):
+    def __init__(self, c: int):
+        super().__init__()
+        self.body = nn.Sequential(nn.ReLU(), nn.Conv2d(c, c, 3, padding=1), nn.ReLU(), nn.Conv2d(c, c, 1))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class Encoder(nn.Module):
+    """(B, 1, H, W) in [0, 1] → (B, D, H/4, W/4)."""
+
+    def __init__(self, cfg: VQVAEConfig):
+        super().__init__()
+        c = cfg.channels
+        self.net = nn.Sequential(
+            nn.Conv2d(1, c // 2 or 1, 4, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(c // 2 or 1, c, 4, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(c, c, 3, padding=1), *[ResBlock(c) for _ in range(cfg.n_res)], nn.ReLU(),
+            nn.Conv2d(c, cfg.embed_dim, 1))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class Decoder(nn.Module):
+    """(B, D, h, w) → (B, 1, 4h, 4w) logits-free reconstruction (no squashing; clamp for display)."""
+
+    def __init__(self, cfg: VQVAEConfig):
+        super().__init__()
+        c = cfg.channels
+        self.net = nn.Sequential(
+            nn.Conv2d(cfg.embed_dim, c, 3, padding=1), *[ResBlock(c) for _ in range(cfg.n_res)], nn.ReLU(),
+            nn.ConvTranspose2d(c, c // 2 or 1, 4, stride=2, padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(c // 2 or 1, 1, 4, stride=2, padding=1))
+
+    def forward(self, z):
+        return self.net(z)
+
+
+class PartQuantizer(nn.Module):
+    """n_c codebooks of K entries of D/n_c dims, updated by EMA in training mode."""
+
+    def __init__(self, cfg: VQVAEConfig, eps: float = 1e-5):
+        super().__init__()
+        self.n, self.k, self.d = cfg.n_parts, cfg.codebook_size, cfg.embed_dim // cfg.n_parts
+        self.decay, self.eps, self.dead_threshold = cfg.decay, eps, cfg.dead_threshold
+        embed = torch.randn(self.n, self.k, self.d) * (1.0 / math.sqrt(self.d))
+        self.register_buffer("embed", embed)                       # (n_c, K, d) the codebooks
+        self.register_buffer("cluster_size", torch.ones(self.n, self.k))
+        self.register_buffer("embed_avg", embed.clone())
+
+    def split(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, D, h, w) → (n_c, B·h·w, d)."""
+        b, _, h, w = z.shape
+        return z.reshape(b, self.n, self.d, h, w).permute(1, 0, 3, 4, 2).reshape(self.n, b * h * w, self.d)
+
+    def codes(self, z: torch.Tensor) -> torch.Tensor:
+        """Nearest entry per part: (B, D, h, w) → (B, n_c, h, w) int64."""
+        b, _, h, w = z.shape
+        flat = self.split(z.float())
+        dist = (flat.pow(2).sum(-1, keepdim=True) - 2 * flat @ self.embed.transpose(1, 2)
+                + self.embed.pow(2).sum(-1)[:, None, :])
+        idx = dist.argmin(-1)  # (n_c, B·h·w)
+        return idx.reshape(self.n, b, h, w).permute(1, 0, 2, 3)
+
+    def lookup(self, codes: torch.Tensor) -> torch.Tensor:
+        """(B, n_c, h, w) codes → (B, D, h, w) quantised vectors."""
+        b, n, h, w = codes.shape
+        parts = [self.embed[c][codes[:, c]] for c in range(n)]  # each (B, h, w, d)
+        return torch.cat(parts, dim=-1).permute(0, 3, 1, 2).contiguous()
+
+    @torch.no_grad()
+    def ema_update(self, z: torch.Tensor, codes: torch.Tensor) -> None:
+        flat = self.split(z.float())                                       # (n_c, N, d)
+        idx = codes.permute(1, 0, 2, 3).reshape(self.n, -1)                # (n_c, N)
+        onehot = F.one_hot(idx, self.k).type(flat.dtype)                   # (n_c, N, K)
+        counts = onehot.sum(1)                                             # (n_c, K)
+        sums = onehot.transpose(1, 2) @ flat                               # (n_c, K, d)
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.all_reduce(counts)
+            torch.distributed.all_reduce(sums)
+        self.cluster_size.mul_(self.decay).add_(counts, alpha=1 - self.decay)
+        self.embed_avg.mul_(self.decay).add_(sums, alpha=1 - self.decay)
+        total = self.cluster_size.sum(-1, keepdim=True)
+        size = (self.cluster_size + self.eps) / (total + self.k * self.eps) * total  # Laplace smoothing
+        self.embed.copy_(self.embed_avg / size.unsqueeze(-1))
+        if self.dead_threshold > 0:
+            self.restart_dead(flat)
+
+    @torch.no_grad()
+    def restart_dead(self, flat: torch.Tensor) -> int:
+        """Move entries whose EMA count is below the threshold onto random vectors of ``flat`` (n_c, N, d)."""
+        dead = self.cluster_size < self.dead_threshold
+        n_dead = int(dead.sum())
+        for c in range(self.n):
+            idx = dead[c].nonzero()[:, 0]
+            if idx.numel():
+                pick = torch.randint(0, flat.shape[1], (idx.numel(),), device=flat.device)
+                self.embed[c, idx] = flat[c, pick]
+                self.embed_avg[c, idx] = flat[c, pick]
+                self.cluster_size[c, idx] = 1.0
+        return n_dead
+
+    def forward(self, z: torch.Tensor):
+        """(quantised with straight-through gradient, codes, commitment loss)."""
+        codes = self.codes(z)
+        if self.training:
+            self.ema_update(z.detach(), codes)
+        q = self.lookup(codes).to(z.dtype)
+        commit = F.mse_loss(z.float(), q.detach().float())
+        return z + (q - z).detach(), codes, commit
+
+
+class VQVAE(nn.Module):
+    def __init__(self, cfg: VQVAEConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.encoder, self.quantizer, self.decoder = Encoder(cfg), PartQuantizer(cfg), Decoder(cfg)
+
+    def forward(self, x: torch.Tensor):
+        """x (B, 1, H, W) in [0, 1] → (reconstruction, codes (B, n_c, h, w), commitment loss)."""
+        q, codes, commit = self.quantizer(self.encoder(x))
+        return self.decoder(q), codes, commit
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Frames (B, 1, H, W) in [0, 1] → codes (B, n_c, h, w)."""
+        return self.quantizer.codes(self.encoder(x))
+
+    @torch.no_grad()
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        """Codes (B, n_c, h, w) → frames (B, 1, H, W) clamped to [0, 1]."""
+        return self.decoder(self.quantizer.lookup(codes)).clamp(0, 1)
+
+
+def to_float(frames: np.ndarray) -> torch.Tensor:
+    """uint8 frames (..., H, W) → float tensor (N, 1, H, W) in [0, 1]."""
+    a = np.asarray(frames)
+    return torch.from_numpy(a.reshape((-1, 1) + a.shape[-2:]).astype(np.float32) / 255.0)
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """Float frames in [0, 1] → uint8 array; (N, 1, H, W) becomes (N, H, W), other shapes stay."""
+    a = x.detach().float().clamp(0, 1).cpu().numpy()
+    if a.ndim == 4 and a.shape[1] == 1:
+        a = a[:, 0]
+    return np.rint(a * 255).astype(np.uint8)
+
+
+def psnr(a, b, data_range: float = 1.0) -> float:
+    """Peak signal-to-noise ratio in dB of two arrays/tensors (inf when identical)."""
+    a = np.asarray(a.detach().cpu() if torch.is_tensor(a) else a, np.float64)
+    b = np.asarray(b.detach().cpu() if torch.is_tensor(b) else b, np.float64)
+    mse = float(np.mean((a - b) ** 2))
+    return math.inf if mse == 0 else 10.0 * math.log10(data_range ** 2 / mse)
+
+
+class FrameSampler:
+    """Random single frames for VQ-VAE training: Moving MNIST (train digits) or the given clips."""
+
+    def __init__(self, size: int, clips: np.ndarray | None = None):
+        self.size, self.clips = size, clips
+        if clips is not None and (clips.ndim != 4 or clips.shape[-2:] != (size, size)):
+            raise InputError(f"Training clips must be (N, T, {size}, {size}) uint8 arrays.")
+
+    def frames(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.clips is None:
+            from .mnist import moving_mnist
+
+            seqs = moving_mnist(n, seed=rng, split="train", size=self.size)
+            return seqs[np.arange(n), rng.integers(0, seqs.shape[1], n)]
+        i = rng.integers(0, self.clips.shape[0], n)
+        t = rng.integers(0, self.clips.shape[1], n)
+        return self.clips[i, t]
+
+
+class VQVAETask:
+    """The frame VQ-VAE on the shared trainer (one model, one Adam)."""
+
+    kind = KIND
+    format_version = FORMAT_VERSION
+
+    def __init__(self, config: VQVAEConfig, clips: np.ndarray | None = None):
+        self.cfg = config
+        self.sampler = FrameSampler(config.size, clips)
+        self._check = None
+
+    def config_dict(self) -> dict:
+        return self.cfg.to_dict()
+
+    def build(self, device, train: TrainConfig):
+        net = VQVAE(self.cfg).to(device)
+        return {"vqvae": net}, {"vqvae": torch.optim.Adam(net.parameters(), lr=train.lr)}
+
+    def sample(self, batch_size: int, rng: np.random.Generator):
+        return to_float(self.sampler.frames(batch_size, rng))
+
+    def train_step(self, batch, step: int, ctx: StepContext) -> dict[str, float]:
+        x = ctx.to_device(batch)
+        opt = ctx.opts["vqvae"]
+        opt.zero_grad(set_to_none=True)
+        with ctx.autocast():
+            rec, _, commit = ctx.nets["vqvae"](x)
+        rec_loss = F.mse_loss(rec.float(), x)
+        ctx.backward(rec_loss + self.cfg.beta * commit)
+        ctx.step(opt)
+        return {"rec": rec_loss.item(), "commit": commit.item()}
+
+    def check(self, step: int, ctx: StepContext) -> dict[str, float]:
+        """Reconstruction PSNR and codebook use on 16 fixed validation frames (train digits, own seed)."""
+        if self._check is None:
+            self._check = to_float(self.sampler.frames(16, np.random.default_rng(987_654)))
+        net = ctx.raw["vqvae"].eval()
+        x = self._check.to(ctx.device)
+        codes = net.encode(x)
+        used = np.mean([codes[:, c].unique().numel() / self.cfg.codebook_size for c in range(self.cfg.n_parts)])
+        return {"psnr": psnr(net.decode(codes), x), "code_use": float(used)}
+
+
+def load_vqvae(path, device="cpu") -> tuple[VQVAE, dict]:
+    """A VQ-VAE (eval mode) from a checkpoint or exported model; also the checkpoint dict."""
+    from ..train import load_checkpoint
+
+    ck = load_checkpoint(path, kind=KIND, max_version=FORMAT_VERSION)
+    net = VQVAE(VQVAEConfig.from_dict(ck["config"]))
+    net.load_state_dict({k: v.float() for k, v in ck["models"]["vqvae"].items()})
+    return net.to(device).eval(), ck

@@ -1,0 +1,109 @@
+"""Frame VQ-VAE: shapes, EMA codebook updates, a few steps lower the loss, PSNR, trainer task."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from core.errors import InputError
+from core.video.mnist import moving_mnist
+from core.video.vqvae import VQVAE, VQVAEConfig, VQVAETask, load_vqvae, psnr, to_float, to_uint8
+
+torch.set_num_threads(1)
+SMALL = dict(size=64, channels=16, embed_dim=16, n_parts=4, codebook_size=32, n_res=1)
+
+
+def test_shapes_and_codes():
+    torch.manual_seed(0)
+    net = VQVAE(VQVAEConfig(**SMALL)).eval()
+    x = to_float(moving_mnist(1, seed=0, frames=3))
+    rec, codes, commit = net(x)
+    assert x.shape == (3, 1, 64, 64) and rec.shape == x.shape
+    assert codes.shape == (3, 4, 16, 16) and codes.dtype == torch.int64
+    assert codes.min() >= 0 and codes.max() < 32
+    assert commit.ndim == 0
+    assert torch.equal(net.encode(x), codes)
+    assert net.decode(codes).shape == x.shape
+
+
+def test_parts_use_their_own_codebooks():
+    torch.manual_seed(0)
+    q = VQVAE(VQVAEConfig(**SMALL)).quantizer
+    codes = torch.randint(0, 32, (2, 4, 3, 3))
+    z = q.lookup(codes)
+    assert z.shape == (2, 16, 3, 3)
+    assert torch.equal(q.codes(z), codes)  # a codebook vector quantises to itself, part by part
+    assert torch.allclose(z[0, 4:8, 1, 2], q.embed[1, codes[0, 1, 1, 2]])
+
+
+def test_ema_updates_change_codebook_only_in_training():
+    torch.manual_seed(0)
+    net = VQVAE(VQVAEConfig(**SMALL))
+    x = to_float(moving_mnist(1, seed=1, frames=4))
+    before = net.quantizer.embed.clone()
+    net.eval()
+    net(x)
+    assert torch.equal(before, net.quantizer.embed)
+    net.train()
+    net(x)
+    assert not torch.allclose(before, net.quantizer.embed)
+    assert not any(p is net.quantizer.embed for p in net.parameters())  # no gradient updates
+
+
+def test_dead_entries_restart_on_data():
+    torch.manual_seed(0)
+    q = VQVAE(VQVAEConfig(**SMALL)).quantizer.train()
+    z = torch.randn(2, 16, 4, 4) + 5.0  # far from every initial entry: few entries get used
+    codes = q.codes(z)
+    q.ema_update(z, codes)
+    flat = q.split(z)
+    used = codes[:, 0].unique()
+    restarted = [k for k in range(32) if k not in used.tolist()]
+    # every unused entry of part 0 now sits exactly on one of the batch's part-0 vectors
+    d = (q.embed[0, restarted][:, None] - flat[0][None]).pow(2).sum(-1).amin(1)
+    assert d.max() < 1e-10
+    assert q.codes(z)[:, 0].unique().numel() > used.numel()  # and more entries are in use
+
+
+def test_psnr_known_values():
+    a = np.zeros((4, 4))
+    assert psnr(a, a + 0.1) == pytest.approx(20.0)
+    assert psnr(a, a) == math.inf
+    assert psnr(np.zeros(3), np.full(3, 25.5), data_range=255) == pytest.approx(20.0)
+    assert psnr(torch.zeros(2), torch.full((2,), 0.01)) == pytest.approx(40.0)
+
+
+def test_uint8_round_trip():
+    v = moving_mnist(1, seed=2, frames=2)[0]
+    assert np.array_equal(to_uint8(to_float(v)), v)
+
+
+def test_config_validation():
+    with pytest.raises(InputError):
+        VQVAEConfig(embed_dim=10, n_parts=4)
+    with pytest.raises(InputError):
+        VQVAEConfig(size=30)
+
+
+def test_training_reduces_loss_and_saves(tmp_path):
+    from core.train import TrainConfig, fit, read_log
+
+    cfg = VQVAEConfig(**SMALL)
+    tc = TrainConfig(steps=30, batch_size=8, lr=2e-3, checkpoint_every=0, log_every=5, check_every=30,
+                     seed=0, device="cpu", out_dir=str(tmp_path / "run"))
+    res = fit(VQVAETask(cfg), tc)
+    rec = [r["value"] for r in read_log(res.out_dir / "log.csv") if r["name"] == "rec"]
+    assert rec[-1] < 0.7 * rec[0]
+    assert "psnr" in res.checks and res.checks["psnr"] > 10
+    net, ck = load_vqvae(res.checkpoint)
+    assert ck["kind"] == "video-vqvae" and net.cfg == cfg
+
+
+def test_task_on_user_clips():
+    clips = moving_mnist(2, seed=4, frames=5)
+    task = VQVAETask(VQVAEConfig(**SMALL), clips)
+    b = task.sample(3, np.random.default_rng(0))
+    assert b.shape == (3, 1, 64, 64) and b.max() <= 1
+    with pytest.raises(InputError):
+        VQVAETask(VQVAEConfig(**SMALL), clips[:, :, :32])
