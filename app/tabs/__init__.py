@@ -39,4 +39,5 @@ TAB_FACTORIES: list[TabSpec] = [
     TabSpec("inspect", "Inspect", _inspect),
     TabSpec("rock", "Rock", _rock),
     TabSpec("cleanup", "Cleanup", _cleanup),
+    TabSpec("video", "Video", lambda context: __import__("app.tabs.video_tab", fromlist=["VideoTab"]).VideoTab(context)),
 ]

@@ -1,0 +1,209 @@
+"""Qt-free helpers for the GUI's Video tab: inputs, a cached model, generation, metrics, exports."""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..jobs import TaskState, ensure_state
+
+MAX_TEST_INDEX = 9999
+
+_cache_lock = threading.Lock()
+_cache: dict = {}  # (path, mtime, device) -> LoadedLVT (one entry)
+
+
+def load_model(path, device: str = "cpu"):
+    """A ``video-lvt`` model (cached: the last one loaded stays in memory)."""
+    from .transformer import load_lvt
+
+    p = Path(path).expanduser()
+    if p.is_dir() and (p / "last.pt").is_file():
+        p = p / "last.pt"
+    p = p.resolve()
+    key = (str(p), p.stat().st_mtime if p.exists() else 0.0, str(device))
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+    loaded = load_lvt(p, device=device)
+    with _cache_lock:
+        _cache.clear()
+        _cache[key] = loaded
+    return loaded
+
+
+def model_info(loaded) -> dict:
+    cfg = loaded.model.cfg
+    return {"size": int(loaded.vqvae.cfg.size), "context": int(cfg.context), "window": int(cfg.frames),
+            "step": int(loaded.step)}
+
+
+def test_sample(index: int, size: int) -> tuple[np.ndarray, list[str]]:
+    """Moving MNIST test sequence ``index`` (test digits only) at ``size``×``size``."""
+    from .mnist import fixed_test_set
+
+    index = int(index)
+    if not 0 <= index <= MAX_TEST_INDEX:
+        raise InputError(f"The test sequence number must lie in 0 … {MAX_TEST_INDEX}.")
+    return fixed_test_set(index + 1, size=size)[index], [f"Moving MNIST test sequence {index} (test digits only)."]
+
+
+def read_input_clip(path, size: int | None) -> tuple[np.ndarray, list[str]]:
+    from .clipio import read_clip
+
+    return read_clip(path, size)
+
+
+def check_context(frames: np.ndarray, context: int, model_context: int) -> list[str]:
+    """Refuse a clip too short for ``context`` given frames; notices for the user."""
+    if context < model_context:
+        raise InputError(f"This model needs at least {model_context} context frames (got {context}).")
+    if len(frames) < context:
+        raise InputError(f"The clip has {len(frames)} frame(s), fewer than the {context} context frames asked for. "
+                         "Lower the context frames or choose a longer clip.")
+    notes = []
+    if context > model_context:
+        notes.append(f"The model looks at the last {model_context} of the {context} context frames.")
+    return notes
+
+
+@dataclass
+class Generation:
+    """What one Generate produced: ``clips`` (samples, context + n, H, W) uint8 and the real frames."""
+
+    clips: np.ndarray
+    real: np.ndarray          # (T_real, H, W): the whole input clip (may be shorter than clips)
+    context: int
+    n_frames: int
+    seed: int
+    model_path: str
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def samples(self) -> int:
+        return int(self.clips.shape[0])
+
+    @property
+    def length(self) -> int:
+        return int(self.clips.shape[1])
+
+
+def generate(model_path, frames: np.ndarray, context: int, n_frames: int, *, samples: int = 1, seed: int = 0,
+             device: str = "cpu", temperature: float = 1.0, top_k: int | None = None,
+             state: TaskState | None = None) -> Generation:
+    """Load (cached) the model, continue ``frames[:context]`` by ``n_frames`` frames (``samples`` times)."""
+    from .transformer import continue_clip
+
+    state = ensure_state(state)
+    state.report(0.0, "loading the model")
+    loaded = load_model(model_path, device)
+    info = model_info(loaded)
+    frames = np.asarray(frames)
+    notes = check_context(frames, context, info["context"])
+    if frames.shape[1:] != (info["size"], info["size"]):
+        from .clipio import fit_frames
+
+        frames = fit_frames(frames, info["size"], notes)
+    clips = continue_clip(loaded, np.ascontiguousarray(frames[:context]), int(n_frames), samples=int(samples),
+                          seed=int(seed), temperature=temperature, top_k=top_k, state=state.sub(0.02, 1.0))
+    return Generation(clips=np.ascontiguousarray(clips), real=np.ascontiguousarray(frames), context=int(context),
+                      n_frames=int(n_frames), seed=int(seed), model_path=str(model_path), notices=notes)
+
+
+def frame_metrics(real: np.ndarray, clip: np.ndarray, context: int) -> dict:
+    """Per generated frame with a real counterpart: frame index, MSE (sum over pixels in [0, 1], as
+    OpenSTL reports Moving MNIST) and PSNR (dB)."""
+    n = min(len(real), len(clip))
+    idx, mse, ps = [], [], []
+    for t in range(context, n):
+        a = real[t].astype(np.float64) / 255.0
+        b = clip[t].astype(np.float64) / 255.0
+        d = float(np.mean((a - b) ** 2))
+        idx.append(t)
+        mse.append(d * a.size)
+        ps.append(math.inf if d == 0 else 10.0 * math.log10(1.0 / d))
+    return {"frame": np.array(idx, int), "mse": np.array(mse), "psnr": np.array(ps)}
+
+
+def export_clip(path, frames: np.ndarray, fps: float = 10.0) -> Path:
+    """MP4 / GIF / NPY via clipio (atomic)."""
+    from .clipio import write_clip
+
+    return write_clip(path, np.ascontiguousarray(frames), fps=fps)
+
+
+def export_pngs(folder, frames: np.ndarray, prefix: str = "frame") -> list[Path]:
+    """One PNG per frame in ``folder`` (each written atomically)."""
+    import cv2
+
+    from ..io import atomic_path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i, f in enumerate(np.asarray(frames)):
+        p = folder / f"{prefix}_{i:04d}.png"
+        with atomic_path(p) as tmp:
+            ok, buf = cv2.imencode(".png", np.ascontiguousarray(f))
+            if not ok:
+                raise InputError(f"Could not encode frame {i} as PNG.")
+            Path(tmp).write_bytes(buf.tobytes())
+        out.append(p)
+    return out
+
+
+# -- training (the GUI's Train panel) ---------------------------------------------------------
+PRESETS = {
+    # name: (VQ-VAE settings, transformer settings); "small" trains in minutes on a CPU
+    "small": (dict(size=32, channels=16, embed_dim=16, n_parts=2, codebook_size=64),
+              dict(frames=6, context=4, block=(1, 4, 4), dim=64, heads=4, layers=2)),
+    "standard": (dict(size=64, channels=64, embed_dim=64, n_parts=4, codebook_size=256),
+                 dict(frames=8, context=4, block=(1, 8, 8), dim=256, heads=8, layers=8)),
+}
+
+
+def train_both(out_dir, *, preset: str = "small", vq_steps: int = 500, lvt_steps: int = 1000, batch: int = 8,
+               data_folder=None, seed: int = 0, device: str = "auto", resume: bool = False,
+               state: TaskState | None = None) -> Path:
+    """Train the VQ-VAE (``out_dir/vqvae``) then the transformer (``out_dir/lvt``) on Moving MNIST training
+    digits or the clips in ``data_folder``; returns the transformer's ``last.pt`` (what Generate loads)."""
+    from ..train import TrainConfig
+    from .clipio import read_clip_folder
+    from .train import train_lvt, train_vqvae
+    from .transformer import LVTConfig
+    from .vqvae import VQVAEConfig
+
+    state = ensure_state(state)
+    if preset not in PRESETS:
+        raise InputError(f"Unknown preset '{preset}' ({', '.join(PRESETS)}).")
+    vq_kw, lvt_kw = PRESETS[preset]
+    out = Path(out_dir)
+    vcfg = VQVAEConfig(**vq_kw)
+    clips = None
+    if data_folder:
+        clips, _ = read_clip_folder(data_folder, vcfg.size, lvt_kw["frames"])
+    common = dict(batch_size=int(batch), checkpoint_every=max(int(min(vq_steps, lvt_steps)) // 4, 0), seed=int(seed),
+                  device=device, resume=resume)
+    vq_dir = out / "vqvae"
+    if not (resume and (vq_dir / "last.pt").is_file() and _finished(vq_dir / "last.pt", vq_steps)):
+        train_vqvae(vcfg, TrainConfig(steps=int(vq_steps), lr=1e-3, out_dir=str(vq_dir), **common), clips=clips,
+                    state=state.sub(0.0, 0.4))
+    state.report(0.4, "VQ-VAE trained; training the transformer")
+    lcfg = LVTConfig(**lvt_kw)
+    res = train_lvt(lcfg, vq_dir / "last.pt", TrainConfig(steps=int(lvt_steps), lr=3e-4, out_dir=str(out / "lvt"),
+                                                          **common), clips=clips, state=state.sub(0.4, 1.0))
+    return Path(res.checkpoint) if res.checkpoint else out / "lvt" / "last.pt"
+
+
+def _finished(path: Path, steps: int) -> bool:
+    from ..train import load_checkpoint
+
+    try:
+        return int(load_checkpoint(path).get("step", 0)) >= int(steps)
+    except InputError:
+        return False
