@@ -4,6 +4,7 @@
     seqgen video train-lvt --vqvae VQ.pt --out DIR [--data FOLDER] [--frames 8 --context 4] ...
     seqgen video continue --model NAME|PATH --input CLIP --context T0 --frames N [--samples K] --seed S -o OUT
     seqgen video export CHECKPOINT OUT.pt [--half]
+    seqgen video eval --model NAME|PATH [--n 256] [--context 10] [--frames 10] [--samples 1] [--seed 0] [--out DIR]
 
 Standalone (tests, torchrun): ``python -m core.video.cli video train-lvt ...``.
 """
@@ -73,6 +74,25 @@ def register(subparsers) -> None:
     p.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N or mps")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=cmd_continue)
+
+    p = sub.add_parser("eval", help="metrics on the fixed Moving MNIST test set (ours vs copy-last)",
+                       description="Given --context frames of each of --n fixed test sequences (test digits only), "
+                                   "predicts --frames; per-frame MSE (sum over pixels), PSNR, SSIM for ours, "
+                                   "copy-last-frame and VQ-VAE reconstruction; bits per latent code; pixel-"
+                                   "histogram KL. Writes eval.md, eval.json and per_frame.png to --out.")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="shipped model name, checkpoint or run folder")
+    p.add_argument("--n", type=int, default=256, help="test sequences (default 256)")
+    p.add_argument("--context", type=int, default=10, help="given frames (default 10)")
+    p.add_argument("--frames", type=int, default=10, help="predicted frames (default 10)")
+    p.add_argument("--samples", type=int, default=1, help="continuations per sequence (default 1)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch", type=int, default=16, help="sequences generated at once (default 16)")
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--out", default="docs/results/video", metavar="DIR", help="report folder (default docs/results/video)")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=lambda a: __import__("core.video.evaluate", fromlist=["cmd_eval"]).cmd_eval(a))
 
     p = sub.add_parser("export", help="make a small model file to ship from a training checkpoint",
                        description="Keeps the weights (for a transformer also its VQ-VAE), the config and the "

@@ -222,6 +222,7 @@ class LatentVideoTransformer(nn.Module):
             self.register_buffer(f"lay_{name}", getattr(lay, name), persistent=False)
         # The L×L mask is no buffer: DDP would broadcast it from rank 0 before every forward.
         self._masks = {torch.device("cpu"): lay.mask}
+        self.apply(self._init)  # GPT-style small init (std 0.02, zero biases)
 
     @property
     def lay_mask(self) -> torch.Tensor:
@@ -230,7 +231,6 @@ class LatentVideoTransformer(nn.Module):
         if dev not in self._masks:
             self._masks[dev] = self._masks[torch.device("cpu")].to(dev)
         return self._masks[dev]
-        self.apply(self._init)
 
     @staticmethod
     def _init(m):
