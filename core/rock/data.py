@@ -51,28 +51,37 @@ class CropSampler:
     axis (z) keeps its physical meaning in layered rocks. Volumes are picked uniformly.
     """
 
-    def __init__(self, volumes: list[np.ndarray], crop: int):
-        small = [v.shape for v in volumes if min(v.shape) < crop]
+    def __init__(self, volumes: list[np.ndarray], crop: int, depths: tuple[int, int] | None = None):
+        lo, hi = depths or (crop, crop)
+        small = [v.shape for v in volumes if min(v.shape[1:]) < crop or v.shape[0] < hi]
         if small:
-            raise InputError(f"A crop of {crop}³ does not fit in volume(s) of shape "
+            raise InputError(f"A crop of {hi}×{crop}×{crop} does not fit in volume(s) of shape "
                              f"{', '.join('×'.join(map(str, s)) for s in small)} (training part); use a smaller --crop.")
-        self.volumes, self.crop = volumes, crop
+        self.volumes, self.crop, self.depths = volumes, crop, (int(lo), int(hi))
 
-    def crop_one(self, rng: np.random.Generator) -> np.ndarray:
+    def draw_depth(self, rng: np.random.Generator) -> int:
+        """Crop depth of one batch: a multiple of 4 in the range (no RNG draw when the range is one value,
+        so fixed-depth runs draw exactly the crops they drew before)."""
+        lo, hi = self.depths
+        return lo if lo == hi else lo + 4 * int(rng.integers((hi - lo) // 4 + 1))
+
+    def crop_one(self, rng: np.random.Generator, depth: int | None = None) -> np.ndarray:
         v = self.volumes[rng.integers(len(self.volumes))]
         c = self.crop
-        z, y, x = (int(rng.integers(n - c + 1)) for n in v.shape)
-        a = v[z:z + c, y:y + c, x:x + c]
+        d = c if depth is None else depth
+        z, y, x = (int(rng.integers(n - e + 1)) for n, e in zip(v.shape, (d, c, c)))
+        a = v[z:z + d, y:y + c, x:x + c]
         for axis in range(3):
             if rng.random() < 0.5:
                 a = np.flip(a, axis)
         return np.rot90(a, int(rng.integers(4)), axes=(1, 2))
 
     def sample(self, batch: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """(volumes (B,1,C,C,C), central z-slices (B,1,C,C)) as float tensors in {0, 1}."""
-        vols = np.stack([self.crop_one(rng) for _ in range(batch)])[:, None].astype(np.float32)
+        """(volumes (B,1,D,C,C), central z-slices (B,1,C,C)) as float tensors in {0, 1}; D per batch."""
+        d = self.draw_depth(rng)
+        vols = np.stack([self.crop_one(rng, d) for _ in range(batch)])[:, None].astype(np.float32)
         vols = torch.from_numpy(vols)
-        return vols, vols[:, :, self.crop // 2].clone()
+        return vols, vols[:, :, d // 2].clone()
 
 
 def random_crops(array: np.ndarray, shape, n: int, rng: np.random.Generator, *, z0: int = 0,

@@ -11,7 +11,7 @@ from ..jobs import TaskState, ensure_state
 from .config import FACTOR, MIN_SLICE
 from .load import RockModel, load_model
 from .model import noise_shape
-from .tiled import DEFAULT_TILE_BYTES, TiledGenerator
+from .tiled import DEFAULT_TILE_BYTES, TILED_MODES, TiledGenerator
 
 
 class Generated(list):
@@ -57,7 +57,8 @@ def generate(model, slice2d, depth: int, count: int, seed: int, state: TaskState
     Volumes larger than 64³ are computed tile by tile (core.rock.tiled): peak memory about
     ``tile_budget_bytes`` (default 512 MiB) plus ~10 bytes per voxel of half-resolution caches
     (channels 16) plus the output itself, whatever the size; the result does not depend on the
-    tile budget. ``tiled``: None = automatic, True/False to force the tiled/whole pass.
+    tile budget. ``tiled``: None = automatic, True/False to force the tiled/whole pass. Models with
+    ``padding_mode`` "reflect" always use the whole pass (with a notice).
     """
     state = ensure_state(state)
     if not isinstance(model, RockModel):
@@ -74,6 +75,12 @@ def generate(model, slice2d, depth: int, count: int, seed: int, state: TaskState
     full = nz[1] * FACTOR
     if tiled is None:
         tiled = full * sp.size > WHOLE_VOXELS
+    if tiled and getattr(model.generator, "padding_mode", "zeros") not in TILED_MODES:
+        # core.rock.tiled reproduces zero and replicate padding only ("reflect" does not commute
+        # with its sub-pixel upsampling): such models run as one whole pass.
+        tiled = False
+        notices.append(f"This model uses {model.generator.padding_mode} padding, which tiled generation "
+                       "does not support: the volume is generated in one pass, which needs more memory.")
     c = model.config.channels
     budget = DEFAULT_TILE_BYTES if tile_budget_bytes is None else int(tile_budget_bytes)
     if tiled:  # outputs + tile working set + the mid-stage caches (2 × 2c channels at 1/8, float16)

@@ -29,9 +29,9 @@ def _groups(ch: int) -> int:
 class Block2d(nn.Module):
     """3×3 conv → GroupNorm → LeakyReLU (stride 2 halves the size)."""
 
-    def __init__(self, cin: int, cout: int, stride: int = 1):
+    def __init__(self, cin: int, cout: int, stride: int = 1, padding_mode: str = "zeros"):
         super().__init__()
-        self.conv = nn.Conv2d(cin, cout, 3, stride, 1)
+        self.conv = nn.Conv2d(cin, cout, 3, stride, 1, padding_mode=padding_mode)
         self.norm = nn.GroupNorm(_groups(cout), cout)
 
     def forward(self, x):
@@ -41,9 +41,9 @@ class Block2d(nn.Module):
 class Block3d(nn.Module):
     """3×3×3 conv → GroupNorm → LeakyReLU."""
 
-    def __init__(self, cin: int, cout: int):
+    def __init__(self, cin: int, cout: int, padding_mode: str = "zeros"):
         super().__init__()
-        self.conv = nn.Conv3d(cin, cout, 3, 1, 1)
+        self.conv = nn.Conv3d(cin, cout, 3, 1, 1, padding_mode=padding_mode)
         self.norm = nn.GroupNorm(_groups(cout), cout)
 
     def forward(self, x):
@@ -55,10 +55,10 @@ class Encoder(nn.Module):
 
     def __init__(self, cfg: RockGANConfig):
         super().__init__()
-        c = cfg.channels
-        self.stem = Block2d(1, c)
-        self.down1 = Block2d(c, 2 * c, stride=2)
-        self.down2 = Block2d(2 * c, 4 * c, stride=2)
+        c, pm = cfg.channels, cfg.padding_mode
+        self.stem = Block2d(1, c, padding_mode=pm)
+        self.down1 = Block2d(c, 2 * c, stride=2, padding_mode=pm)
+        self.down2 = Block2d(2 * c, 4 * c, stride=2, padding_mode=pm)
 
     def forward(self, s):
         f0 = self.stem(s * 2 - 1)  # centre the {0,1} input
@@ -86,11 +86,12 @@ class Generator(nn.Module):
 
     def __init__(self, cfg: RockGANConfig):
         super().__init__()
-        c, self.decay = cfg.channels, cfg.decay
-        self.coarse = nn.Sequential(Block3d(cfg.z_channels + 4 * c + 1, 4 * c), Block3d(4 * c, 4 * c))
-        self.mid = nn.Sequential(Block3d(4 * c + 2 * c + 1, 2 * c), Block3d(2 * c, 2 * c))
-        self.fine = nn.Sequential(Block3d(2 * c + c + 1, c), Block3d(c, c))
-        self.out = nn.Conv3d(c, 1, 3, 1, 1)
+        c, self.decay, pm = cfg.channels, cfg.decay, cfg.padding_mode
+        self.padding_mode = pm  # read by core.rock.tiled (zeros, replicate); generate() runs "reflect" whole
+        self.coarse = nn.Sequential(Block3d(cfg.z_channels + 4 * c + 1, 4 * c, pm), Block3d(4 * c, 4 * c, pm))
+        self.mid = nn.Sequential(Block3d(4 * c + 2 * c + 1, 2 * c, pm), Block3d(2 * c, 2 * c, pm))
+        self.fine = nn.Sequential(Block3d(2 * c + c + 1, c, pm), Block3d(c, c, pm))
+        self.out = nn.Conv3d(c, 1, 3, 1, 1, padding_mode=pm)
 
     def forward(self, h, z):
         f0, f1, f2 = h

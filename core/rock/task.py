@@ -50,7 +50,7 @@ class RockGANTask:
 
     def __init__(self, config: RockGANConfig, volumes: list[np.ndarray]):
         self.cfg = config
-        self.sampler = CropSampler(volumes, config.crop)
+        self.sampler = CropSampler(volumes, config.crop, config.depth_range())
         self._check_batch = None
 
     def config_dict(self) -> dict:

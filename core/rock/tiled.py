@@ -29,6 +29,12 @@ group) of the whole volume. How they are obtained, per stage of G:
   for the fine statistics 96 % (slice texture not stationary at that scale); the scheme above
   99.84–99.999 % at 64³–128³ (exact everywhere, float32 caches: 100.000 %).
 
+Padding: G's convs pad with zeros (legacy checkpoints) or with edge values (``padding_mode``
+"replicate", the default of new runs). Every conv here pads its slab/tile the same way; only the
+true volume faces keep that padding, interior tile borders are cropped away as before. Both modes
+are exact (replicate padding commutes with the nearest ×2 upsampling of the sub-pixel convs, and
+the lifted features f(y,x)·w(d) are padded per axis); "reflect" is not supported here.
+
 Per-plane statistics are combined in global plane order (mean and centred variance, float64), so
 the result depends neither on the tile nor on the slab sizes: the same seed gives the same volume
 whatever the memory budget. The noise z is drawn for the whole volume up front (1/4 resolution)
@@ -66,11 +72,20 @@ FINE_SAMPLE = 4     # one far coarse-cell pair in this many is computed for the 
 # default: every row is used.
 FINE_STRIPE, FINE_YSTEP = 16, 1 << 30
 DEFAULT_TILE_BYTES = 512 * 2**20
+# Padding modes of G reproduced exactly here (every conv pads its tile; interior tile borders are
+# cropped away as before, so only the true volume faces see the padding). "reflect" does not commute
+# with the nearest upsampling of the sub-pixel convs: such models run as one whole pass (generate()).
+TILED_MODES = ("zeros", "replicate")
 
 
-def conv3d(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None, padding: int = 0) -> torch.Tensor:
+def conv3d(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None, padding: int = 0,
+           mode: str = "zeros") -> torch.Tensor:
     """F.conv3d, but always through oneDNN on CPU: for thin inputs (a few planes) PyTorch's heuristic
-    picks its slow im2col kernel instead (measured up to 10× slower on the slabs used here)."""
+    picks its slow im2col kernel instead (measured up to 10× slower on the slabs used here).
+    ``mode`` "replicate": the input is padded with its edge values instead of zeros."""
+    if padding and mode != "zeros":
+        x = F.pad(x, (padding,) * 6, mode=mode).contiguous(memory_format=CL)
+        padding = 0
     if x.device.type == "cpu" and torch.backends.mkldnn.is_available() and x.dtype in (torch.float32, torch.bfloat16):
         p = [padding] * 3
         return torch.ops.aten.mkldnn_convolution(x, w, b, p, [1, 1, 1], [1, 1, 1], 1)
@@ -93,10 +108,12 @@ def subpixel_kernels(weight: torch.Tensor) -> list[torch.Tensor]:
 CL = torch.channels_last_3d  # measured ~1.5–2× faster for these convs with oneDNN on CPU
 
 
-def subpixel_conv(x: torch.Tensor, kernels: list[torch.Tensor]) -> torch.Tensor:
-    """conv3d(upsample_nearest(x, 2), W, padding=1) computed from the low-resolution ``x``."""
+def subpixel_conv(x: torch.Tensor, kernels: list[torch.Tensor], mode: str = "zeros") -> torch.Tensor:
+    """conv3d(upsample_nearest(x, 2), W, padding=1) computed from the low-resolution ``x``.
+    Replicate padding commutes with nearest upsampling (the pad of the upsampled map at distance 1
+    is the upsampled pad), so ``mode`` "replicate" is exact too; "reflect" would not be."""
     b, _, d, h, w = x.shape
-    xp = F.pad(x, (1, 1, 1, 1, 1, 1)).contiguous(memory_format=CL)
+    xp = F.pad(x, (1, 1, 1, 1, 1, 1), mode="constant" if mode == "zeros" else mode).contiguous(memory_format=CL)
     out = torch.empty((b, kernels[0].shape[0], 2 * d, 2 * h, 2 * w), dtype=x.dtype, device=x.device,
                       memory_format=CL)
     i = 0
@@ -166,7 +183,7 @@ class _Stage:
     b2: torch.Tensor
     n2: torch.nn.GroupNorm
     feat: torch.Tensor  # slice features (1, cf, H/scale, W/scale)
-    wpad: torch.Tensor  # w(d) at this resolution with a zero either side (global z, zero outside)
+    wpad: torch.Tensor  # w(d) at this resolution with one padding value either side (zero or the edge value)
 
 
 class TiledGenerator:
@@ -180,6 +197,9 @@ class TiledGenerator:
                  budget_bytes: int = DEFAULT_TILE_BYTES, cache_dtype=torch.float16,
                  fine_sample: int = FINE_SAMPLE):
         self.G = generator
+        self.mode = getattr(generator, "padding_mode", "zeros")
+        if self.mode not in TILED_MODES:
+            raise ValueError(f"Tiled generation supports padding modes {TILED_MODES}, not {self.mode!r}.")
         self.full, self.H, self.W = full, height, width
         self.nc = (full // FACTOR, height // FACTOR, width // FACTOR)
         self.budget, self.cache_dtype, self.fine_sample = int(budget_bytes), cache_dtype, int(fine_sample)
@@ -191,10 +211,15 @@ class TiledGenerator:
             b1, b2 = seq[0], seq[1]
             cf = f.shape[1]
             w = centre_weight(full // scale, scale, full, g.decay, f).view(-1)
+            # w(d) one cell beyond the faces, as G's padding sees it: 0 (zeros) or the edge value (replicate)
             z0 = w.new_zeros(1)
+            if self.mode == "replicate":
+                w = torch.cat([w[:1], w, w[-1:]])
+            else:
+                w = torch.cat([z0, w, z0])
             self.stages.append(_Stage(scale, up, b1.conv.in_channels - cf - 1, b1.conv.weight, b1.conv.bias,
                                       b1.norm, b2.conv.weight, b2.conv.bias, b2.norm, f,
-                                      torch.cat([z0, w, z0])))
+                                      w))
 
     # ---- building blocks ------------------------------------------------------------------
     def _dims(self, st: _Stage):
@@ -214,7 +239,8 @@ class TiledGenerator:
         hs, ws = st.feat.shape[2:]
         f = st.feat[:, :, max(y0 - 1, 0):min(y1 + 1, hs), max(x0 - 1, 0):min(x1 + 1, ws)]
         f = torch.cat([f, torch.ones_like(f[:, :1])], 1)  # the w(d) channel: w · 1
-        f = F.pad(f, (int(x0 == 0), int(x1 == ws), int(y0 == 0), int(y1 == hs)))
+        f = F.pad(f, (int(x0 == 0), int(x1 == ws), int(y0 == 0), int(y1 == hs)),
+                  mode="constant" if self.mode == "zeros" else self.mode)
         o = w1l.shape[0]
         k = torch.cat([w1l[:, :, kd] for kd in range(3)], 0)  # (3·O, cf+1, 3, 3)
         p = F.conv2d(f, k).view(3, o, (y1 - y0) * (x1 - x0))
@@ -225,10 +251,10 @@ class TiledGenerator:
         """First conv of a stage (+ lifted slice features + bias) on ``x`` covering global ``rng``."""
         wx, w1l, b1 = prm[:3]
         if st.up:
-            a = subpixel_conv(x, wx)
+            a = subpixel_conv(x, wx, self.mode)
             rng = _scale(rng, 2)
         else:
-            a = conv3d(x.contiguous(memory_format=CL), wx, None, 1)
+            a = conv3d(x.contiguous(memory_format=CL), wx, None, 1, self.mode)
         a = a.contiguous(memory_format=CL)
         zd = a.shape[2]
         z0 = rng[0][0]
@@ -299,7 +325,7 @@ class TiledGenerator:
         for a, b in slabs:
             r = (max(f * a - 1, 0), min(f * b + 1, dims[0]))
             t = self._norm_act(cache[:, :, r[0]:r[1]].to(st.w1.dtype, memory_format=CL, copy=True), aff1)
-            t = conv3d(t, prm[3], prm[4], 1)[:, :, f * a - r[0]:f * b - r[0]]
+            t = conv3d(t, prm[3], prm[4], 1, self.mode)[:, :, f * a - r[0]:f * b - r[0]]
             s2.add(t, f * a)
             cache2[:, :, f * a:f * b] = t
         del cache
@@ -360,7 +386,7 @@ class TiledGenerator:
                 runs_kept.append((j, run, t, want))
         aff1 = self._affine(st.n1, *s1.result(st.w1))
         for j, run, t, rng in runs_kept:
-            t = conv3d(self._norm_act(t, aff1).contiguous(memory_format=CL), prm[3], prm[4], 1)
+            t = conv3d(self._norm_act(t, aff1).contiguous(memory_format=CL), prm[3], prm[4], 1, self.mode)
             y0, y1, wy = stripes[j]
             t = _crop(t, rng, ((4 * run[0][0], 4 * (run[-1][0] + 1)), (y0, y1), full_x))
             for k, (i, w) in enumerate(run):
@@ -374,9 +400,9 @@ class TiledGenerator:
         x, rng = self._conv1(st, prm, mid_src(ir), ir)
         want = _grow(_scale(tuple(zip(lo, hi)), FACTOR), 2, tuple(FACTOR * n for n in self.nc))
         x = F.leaky_relu_(_crop(x, rng, want).contiguous(memory_format=CL), 0.2)
-        x = F.leaky_relu_(conv3d(x, prm[3], prm[4], 1), 0.2)
+        x = F.leaky_relu_(conv3d(x, prm[3], prm[4], 1, self.mode), 0.2)
         out = self.G.out
-        p = torch.sigmoid(conv3d(x, out.weight, out.bias, 1))
+        p = torch.sigmoid(conv3d(x, out.weight, out.bias, 1, self.mode))
         return _crop(p, want, _scale(tuple(zip(lo, hi)), FACTOR))
 
     def run(self, z: torch.Tensor, out: np.ndarray, z_start: int, state=None) -> np.ndarray:
