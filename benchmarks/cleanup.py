@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -33,28 +31,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+from core.machine import load_average, machine_info, peak_rss_mib  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results"
 SHIPPED = ROOT / "resources" / "models" / "cleanup_unet.pt"
 A4_300DPI = (3508, 2480)  # height, width
 TARGET_S, TARGET_GIB = 5.0, 2.0
 
 
-def _rss_mib() -> float:
-    """Peak resident memory of this process (MiB).
-
-    Linux: VmHWM of /proc/self/status, which starts afresh at exec; ``ru_maxrss`` would carry
-    the parent's peak over fork+exec (a child of a big parent would report the parent's peak).
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    import resource
-
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kb / 1024.0 if sys.platform != "darwin" else kb / 2**20
 
 
 def _child(page: str, width: int, depth: int, repeats: int, tile: int, overlap: int, cap_gib: float,
@@ -81,7 +67,7 @@ def _child(page: str, width: int, depth: int, repeats: int, tile: int, overlap: 
         info["weights"] = "untrained (same size; time does not depend on the weights)"
     grey = read_pages(page)[0]
     clean_image(model, np.ascontiguousarray(grey[:256, :256]), tile=tile, overlap=overlap)  # warm-up
-    base = _rss_mib()
+    base = peak_rss_mib()
     mem_s, file_s, cpu_s = [], [], []
     with tempfile.TemporaryDirectory() as td:
         for r in range(repeats):
@@ -95,35 +81,11 @@ def _child(page: str, width: int, depth: int, repeats: int, tile: int, overlap: 
     return {"base_width": width, "depth": depth, "tile": tile, "overlap": overlap, "params": count_params(model.net),
             "shape": list(grey.shape), "ink_fraction": round(float(ink.mean()), 4),
             "clean_image_s": mem_s, "clean_file_s": file_s, "clean_image_cpu_s": cpu_s, "rss_after_load_mib": base,
-            "peak_rss_mib": _rss_mib(), "threads": torch.get_num_threads(), "precision": model.precision, **info}
+            "peak_rss_mib": peak_rss_mib(), "threads": torch.get_num_threads(), "precision": model.precision, **info}
 
 
-def _machine() -> dict:
-    import torch
-
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        ram = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    except (ValueError, OSError, AttributeError):
-        ram = None
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpu": cpu,
-            "logical_cores": os.cpu_count(),
-            "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-            "ram_gib": ram, "torch": torch.__version__}
 
 
-def _load() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return None
 
 
 def make_page(path: Path) -> None:
@@ -158,7 +120,7 @@ def main(argv=None) -> int:
         return 0
 
     command = "python -m benchmarks.cleanup " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    load_before = _load()
+    load_before = load_average()
     rows = []
     with tempfile.TemporaryDirectory() as td:
         page = Path(td) / "a4_300dpi.png"
@@ -175,9 +137,9 @@ def main(argv=None) -> int:
                                  "error": (p.stderr or p.stdout).strip()[-400:]})
                 else:
                     rows.append(json.loads(p.stdout.strip().splitlines()[-1]))
-                rows[-1]["load_avg_after"] = _load()
-    load_after = _load()
-    m = _machine()
+                rows[-1]["load_avg_after"] = load_average()
+    load_after = load_average()
+    m = machine_info(torch_info=True)
     date = _dt.datetime.now().isoformat(timespec="seconds")
     busy = (load_before or [0])[0] > 0.5 * (m["usable_cores"] or 1)
     note = (f"The machine was shared while this ran (1-min load average {load_before[0]} before, {load_after[0]} "

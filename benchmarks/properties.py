@@ -18,13 +18,16 @@ import argparse
 import datetime as _dt
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+from core.machine import machine_info, peak_rss_mib  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data" / "rocks" / "berea_400.tif"
 VOXEL_UM = 5.345
 TRAIN_Z = 300
@@ -33,11 +36,6 @@ PROPS = ["porosity", "s2", "minkowski", "porosity+s2+minkowski", "permeability"]
 TARGETS = {"porosity+s2+minkowski": 3.0, "permeability": 30.0}  # seconds at 200³
 
 
-def _rss_mib() -> float:
-    import resource
-
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kb / 1024.0 if sys.platform != "darwin" else kb / 2**20
 
 
 def _child(prop: str, size: int) -> dict:
@@ -64,11 +62,11 @@ def _child(prop: str, size: int) -> dict:
         "porosity+s2+minkowski": lambda: P.measure(crop, VOXEL_UM, permeability=False),
         "permeability": lambda: P.permeability(crop, VOXEL_UM),
     }
-    base = _rss_mib()
+    base = peak_rss_mib()
     t0 = time.perf_counter()
     out = funcs[prop]()
     wall = time.perf_counter() - t0
-    peak = _rss_mib()
+    peak = peak_rss_mib()
     info = {}
     if prop == "permeability":
         info = {k: round(out[k], 1) for k in ("x", "y", "z")}
@@ -78,24 +76,6 @@ def _child(prop: str, size: int) -> dict:
             "peak_rss_mib": peak, "info": info}
 
 
-def _machine() -> dict:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        import numpy
-        np_v = numpy.__version__
-    except ImportError:
-        np_v = "?"
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpu": cpu,
-            "logical_cores": os.cpu_count(),
-            "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-            "numpy": np_v}
 
 
 def main(argv=None) -> int:
@@ -128,7 +108,7 @@ def main(argv=None) -> int:
     report = {
         "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.executable).name, "-m", "benchmarks.properties"] + (argv if argv is not None else sys.argv[1:])),
-        "machine": _machine(),
+        "machine": machine_info(torch_info=False),
         "input": f"centred crops of berea_400.tif[z < {TRAIN_Z}], voxel {VOXEL_UM} µm",
         "targets_s_at_200": TARGETS,
         "results": rows,

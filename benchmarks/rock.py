@@ -33,13 +33,16 @@ import argparse
 import datetime as _dt
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+from core.machine import machine_info, peak_rss_mib  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data" / "rocks" / "berea_400.tif"
 SHIPPED = ROOT / "resources" / "models" / "rock_berea.pt"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -48,11 +51,6 @@ DEFAULT_MODELS = ["ours16", "ours32", "ours16-whole", "slicegan"]
 TARGET_S, TARGET_GB = 5.0, 3.0  # ours at 256³ on the 2-core CPU
 
 
-def _rss_mib() -> float:
-    import resource
-
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kb / 1024.0 if sys.platform != "darwin" else kb / 2**20
 
 
 def slicegan_generator(size: int):
@@ -134,41 +132,20 @@ def _child(model: str, size: int, device: str, cap_gib: float) -> dict:
     if dev.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    base = _rss_mib()
+    base = peak_rss_mib()
     t0 = time.perf_counter()
     vol = run(size)
     if dev.type == "cuda":
         torch.cuda.synchronize()
     wall = time.perf_counter() - t0
     row = {"model": model, "size": size, "device": device, "wall_s": wall, "rss_before_mib": base,
-           "peak_rss_mib": _rss_mib(), "params": int(params), "shape": list(vol.shape),
+           "peak_rss_mib": peak_rss_mib(), "params": int(params), "shape": list(vol.shape),
            "porosity": round(float(vol.mean()), 4), "threads": torch.get_num_threads(), **info}
     if dev.type == "cuda":
         row["cuda_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20
     return row
 
 
-def _machine() -> dict:
-    import torch
-
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = None
-    try:
-        ram = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    except (ValueError, OSError, AttributeError):
-        pass
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpu": cpu,
-            "logical_cores": os.cpu_count(),
-            "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-            "ram_gib": ram, "torch": torch.__version__,
-            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 
 def _extrapolate(rows: list[dict], model: str, size: int, device: str) -> dict | None:
@@ -302,7 +279,7 @@ def main(argv=None) -> int:
         "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.executable).name, "-m", "benchmarks.rock"]
                             + (argv if argv is not None else sys.argv[1:])),
-        "machine": _machine(),
+        "machine": machine_info(torch_info=True),
         "load_average_at_start_1_5_15": load0,
         "load_average_at_end_1_5_15": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
         "target": f"ours at 256³ on the 2-core CPU: ≤ {TARGET_S:g} s, peak < {TARGET_GB:g} GB",

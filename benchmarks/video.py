@@ -41,13 +41,16 @@ import datetime as _dt
 import json
 import math
 import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+from core.machine import machine_info, peak_rss_mib  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results"
 FRAMES = 10
 TARGET_S = 20.0
@@ -58,11 +61,6 @@ CONFIGS = {
 }
 
 
-def _rss_mib() -> float:
-    import resource
-
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kb / 1024.0 if sys.platform != "darwin" else kb / 2**20
 
 
 def _build(name: str):
@@ -99,7 +97,7 @@ def _child(spec: dict) -> dict:
         loaded, n_params = _build(spec["config"])
         cfg = loaded.model.cfg
         out = {"n_params": n_params, "tokens_per_frame": cfg.tokens_per_frame, "window_tokens": cfg.length,
-               "threads": torch.get_num_threads(), "rss_after_build_mib": _rss_mib()}
+               "threads": torch.get_num_threads(), "rss_after_build_mib": peak_rss_mib()}
     if what == "cache":
         from core.video.mnist import fixed_test_set
         from core.video.transformer import continue_clip
@@ -138,7 +136,7 @@ def _child(spec: dict) -> dict:
         out.update(fps=16 * reps / dt, seconds=dt, frames=16 * reps)
     else:
         raise ValueError(what)
-    out["peak_rss_mib"] = _rss_mib()
+    out["peak_rss_mib"] = peak_rss_mib()
     return out
 
 
@@ -155,27 +153,14 @@ def _run_child(spec: dict, timeout: float) -> dict:
     return {**spec, **res, "wall_s": time.perf_counter() - t}
 
 
-def _machine() -> dict:
-    import torch
-
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
-            "os": platform.platform()}
 
 
 def _markdown(res: dict) -> str:
     m = res["machine"]
     lines = ["# Video continuation benchmark (CPU)", "",
-             f"Date {res['date']}; command `{res['command']}`; {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
+             f"Date {res['date']}; command `{res['command']}`; {m['cpu']}, {m['logical_cores']} cores, Python {m['python']}, "
              f"torch {m['torch']}.",
-             f"**The machine was busy**: load average at start {res['load_average_start']} on {m['cores']} cores "
+             f"**The machine was busy**: load average at start {res['load_average_start']} on {m['logical_cores']} cores "
              "(other people's jobs); times are upper bounds for an idle machine.",
              "Untrained weights (timing does not depend on the weights). Each measurement ran in a fresh "
              "subprocess; peak memory is its ru_maxrss (whole process).", "",
@@ -236,7 +221,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     res = {"date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "command": "python -m benchmarks.video " + " ".join(argv if argv is not None else sys.argv[1:]),
-           "load_average_start": [round(x, 2) for x in load], "machine": _machine(), "untrained_weights": True,
+           "load_average_start": [round(x, 2) for x in load], "machine": machine_info(torch_info=True), "untrained_weights": True,
            "frames": FRAMES, "target_s": TARGET_S, "configs": CONFIGS, "rows": []}
     for threads in args.threads:
         for name in args.configs:

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
 from pathlib import Path
 
+from ..machine import machine_summary
 from .checkpoint import load_checkpoint
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} logical cores"
 
 
 def model_card(model_path, *, title: str, commands: list[str], data: str, hardware: str | None = None,
@@ -36,7 +25,7 @@ def model_card(model_path, *, title: str, commands: list[str], data: str, hardwa
              f"- Steps: {ck['step']} (batch {tc.get('batch_size', '?')} per process, {ck.get('world_size', 1)} process(es)), "
              f"learning rate {tc.get('lr', '?')}, seed {ck.get('seed', '?')}",
              f"- Wall time: {ck.get('elapsed_s', 0) / 60:.1f} min of training",
-             f"- Hardware: {hardware or _machine()}",
+             f"- Hardware: {hardware or machine_summary()}",
              f"- Model config: `{json.dumps(ck.get('config', {}), sort_keys=True)}`", ""]
     if notes:
         lines += ["## Notes", "", notes.strip(), ""]
