@@ -141,10 +141,8 @@ def cmd_train_baseline(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from ..errors import InputError
     from ..shipped import resolve_model
-    from ..train import load_checkpoint
-    from ..train.export import export_model
+    from ..train.export import export_verified
     from .baseline import KIND as DCGAN_KIND
     from .baseline import load_baseline
     from .load import load_model
@@ -152,13 +150,8 @@ def cmd_export(args) -> int:
 
     src = resolve_model("rock", args.checkpoint)
     # What generation needs: E and G of ours; G of the DCGAN baseline. Critics stay behind.
-    kind = load_checkpoint(src)["kind"]
-    keep, loader = {KIND: (["encoder", "generator"], load_model),
-                    DCGAN_KIND: (["generator"], load_baseline)}.get(kind, (None, None))
-    if keep is None:
-        raise InputError(f"{src.name} is a '{kind}' checkpoint; rock export takes '{KIND}' or '{DCGAN_KIND}'.")
-    out = export_model(src, args.output, kind=kind, keep_models=keep, half=args.half)
-    model = loader(out)  # prove the exported file loads before saying so
+    choices = {KIND: (["encoder", "generator"], load_model), DCGAN_KIND: (["generator"], load_baseline)}
+    out, _, model = export_verified(src, args.output, choices, half=args.half, command="rock export")
     print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MiB) from {src} at step {model.step}")
     return 0
 

@@ -27,3 +27,19 @@ def export_model(src, dst, *, kind: str | None = None, keep_models=None, half: b
     out["exported_from"] = str(Path(src).name)
     out["provenance"] = dict(extra or {})
     return save_checkpoint(dst, out)
+
+
+def export_verified(src, dst, choices: dict, *, half: bool = False, command: str = "export"):
+    """Export ``src`` by its kind and prove the file loads: ``choices`` maps kind → (models to keep, loader).
+
+    Returns (path, kind, loaded model). A checkpoint of any other kind is an InputError and writes nothing.
+    """
+    from ..errors import InputError
+
+    kind = load_checkpoint(src)["kind"]
+    if kind not in choices:
+        kinds = " or ".join(f"'{k}'" for k in choices)
+        raise InputError(f"{Path(src).name} is a '{kind}' checkpoint; {command} takes {kinds}.")
+    keep, loader = choices[kind]
+    out = export_model(src, dst, kind=kind, keep_models=keep, half=half)
+    return out, kind, loader(out)

@@ -253,22 +253,16 @@ def cmd_continue(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from ..errors import InputError
     from ..shipped import resolve_model
-    from ..train import load_checkpoint
-    from ..train.export import export_model
+    from ..train.export import export_verified
     from .transformer import KIND as LVT_KIND
     from .transformer import load_lvt
     from .vqvae import KIND as VQ_KIND
     from .vqvae import load_vqvae
 
     src = resolve_model("video", args.checkpoint)
-    kind = load_checkpoint(src)["kind"]
-    keep, loader = {VQ_KIND: (["vqvae"], load_vqvae), LVT_KIND: (["lvt", "vqvae"], load_lvt)}.get(kind, (None, None))
-    if keep is None:
-        raise InputError(f"{src.name} is a '{kind}' checkpoint; video export takes '{VQ_KIND}' or '{LVT_KIND}'.")
-    out = export_model(src, args.output, kind=kind, keep_models=keep, half=args.half)
-    loader(out)  # prove the exported file loads before saying so
+    choices = {VQ_KIND: (["vqvae"], load_vqvae), LVT_KIND: (["lvt", "vqvae"], load_lvt)}
+    out, kind, _ = export_verified(src, args.output, choices, half=args.half, command="video export")
     print(f"wrote {out} ({out.stat().st_size / 2**20:.2f} MiB, {kind}) from {src}")
     return 0
 
