@@ -40,10 +40,10 @@ from ..widgets.loss_plot import LossPlot
 from ..widgets.marked_slices import MarkedCanvas, MarkedSliceViews
 from ..widgets.property_histograms import PropertyHistograms
 from ..widgets.view3d import View3D
+from ..widgets.model_combo import CHOOSE, fill_model_combo
 from ..worker import TaskRunner
 from .base import AppContext, BaseTab
 
-CHOOSE = "__choose__"            # data of the "Checkpoint file…" model item
 KEY_CHECKPOINTS = "rock/checkpoints"
 KEY_TRAIN_OUT = "rock/train_out"
 MAX_CHECKPOINTS = 8
@@ -673,22 +673,10 @@ class RockTab(BaseTab):
         return f"{name} (checkpoint)"
 
     def _fill_models(self, select: Optional[str] = None) -> None:
-        keep = select or self.model_path()
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        for name, path in shipped_models("rock").items():
-            self.model_combo.addItem(f"{name.capitalize()} (shipped)", str(path))
-            self.model_combo.setItemData(self.model_combo.count() - 1, str(path), Qt.ToolTipRole)
-        for p in self._checkpoints():
-            self.model_combo.addItem(self._checkpoint_label(p), p)
-            self.model_combo.setItemData(self.model_combo.count() - 1, p, Qt.ToolTipRole)
-        self.model_combo.addItem("Checkpoint file…", CHOOSE)
-        self.model_combo.setItemData(self.model_combo.count() - 1, "Choose a trained rock-gan checkpoint (.pt)",
-                                     Qt.ToolTipRole)
-        idx = self.model_combo.findData(keep) if keep else -1
-        self.model_combo.setCurrentIndex(idx if idx >= 0 else 0)
-        self.model_combo.blockSignals(False)
-        self._model_index = self.model_combo.currentIndex()
+        items = [(f"{name.capitalize()} (shipped)", str(path)) for name, path in shipped_models("rock").items()]
+        items += [(self._checkpoint_label(p), p) for p in self._checkpoints()]
+        self._model_index = fill_model_combo(self.model_combo, items, "Choose a trained rock-gan checkpoint (.pt)",
+                                             select or self.model_path())
         self._on_model_changed(self._model_index)
 
     def add_checkpoint(self, path, select: bool = True) -> None:

@@ -22,10 +22,10 @@ from core.video import gui_support
 from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, get_list, get_str, last_dir, set_last_dir
 from ..widgets.frame_metrics_plot import FrameMetricsPlot
 from ..widgets.video_player import BASE_FPS, VideoPlayer
+from ..widgets.model_combo import CHOOSE, fill_model_combo
 from ..worker import TaskRunner, error_message
 from .base import AppContext, BaseTab
 
-CHOOSE = "__choose__"
 KEY_CHECKPOINTS = "video/checkpoints"
 KEY_MODEL = "video/model"
 KEY_SEED = "video/seed"
@@ -315,23 +315,11 @@ class VideoTab(BaseTab):
         return None if d in (None, CHOOSE) else str(d)
 
     def _fill_models(self, select: Optional[str] = None) -> None:
-        keep = select or self.model_spec()
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        for name, path in shipped_models("video").items():
-            self.model_combo.addItem(f"{name} (shipped)", str(path))
-            self.model_combo.setItemData(self.model_combo.count() - 1, str(path), Qt.ToolTipRole)
-        for p in get_list(self.context.settings, KEY_CHECKPOINTS):
-            if Path(p).is_file():
-                self.model_combo.addItem(f"{Path(p).parent.name}/{Path(p).name}", p)
-                self.model_combo.setItemData(self.model_combo.count() - 1, p, Qt.ToolTipRole)
-        self.model_combo.addItem("Checkpoint file…", CHOOSE)
-        self.model_combo.setItemData(self.model_combo.count() - 1,
-                                     "Choose a trained video transformer checkpoint (.pt)", Qt.ToolTipRole)
-        idx = self.model_combo.findData(keep) if keep else -1
-        self.model_combo.setCurrentIndex(idx if idx >= 0 else 0)
-        self.model_combo.blockSignals(False)
-        self._on_model_changed(self.model_combo.currentIndex())
+        items = [(f"{name} (shipped)", str(path)) for name, path in shipped_models("video").items()]
+        items += [(f"{Path(p).parent.name}/{Path(p).name}", p)
+                  for p in get_list(self.context.settings, KEY_CHECKPOINTS) if Path(p).is_file()]
+        index = fill_model_combo(self.model_combo, items, "Choose a trained video transformer checkpoint (.pt)", select or self.model_spec())
+        self._on_model_changed(index)
 
     def add_checkpoint(self, path, select: bool = True) -> bool:
         p = Path(path).expanduser()
