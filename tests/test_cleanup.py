@@ -172,3 +172,17 @@ def test_baselines_and_gt_polarity():
     assert iou(sauvola(grey), truth) > 0.9
     assert np.array_equal(gt_mask(np.where(truth > 0, 0, 255)), truth)   # black on white
     assert np.array_equal(gt_mask(np.where(truth > 0, 255, 0)), truth)   # white on black
+
+
+def test_sampling_workers_give_the_same_batch():
+    from core.cleanup.task import CleanupTask
+
+    cfg = UNetConfig(base_width=4, depth=2, crop=32)
+    here, pooled = CleanupTask(cfg), CleanupTask(cfg, workers=2)
+    try:
+        a = here.sample(3, np.random.default_rng(5))
+        b = pooled.sample(3, np.random.default_rng(5))
+    finally:
+        pooled.close()
+    assert all(torch.equal(u, v) for u, v in zip(a, b))
+    assert pooled._pool is None

@@ -114,6 +114,18 @@ def test_cancel_leaves_a_loadable_checkpoint(tmp_path):
     assert fit(ToyTask(), cfg(tmp_path, steps=5, resume=True)).step == 5
 
 
+def test_time_limit_stops_with_a_checkpoint_and_resumes(tmp_path, monkeypatch):
+    clock = iter(range(0, 10_000, 25))  # every reading of the trainer's clock is 25 s later
+    monkeypatch.setattr("core.train.loop.time.monotonic", lambda: float(next(clock)))
+    res = fit(ToyTask(), cfg(tmp_path, steps=1000, checkpoint_every=0, max_minutes=1.0))
+    assert res.time_limited and 1 <= res.step < 10
+    assert load_checkpoint(tmp_path / LAST, kind="toy")["step"] == res.step
+    assert any("Time limit" in n for n in res.notices)
+    monkeypatch.undo()
+    again = fit(ToyTask(), cfg(tmp_path, steps=res.step + 2, resume=True))
+    assert again.step == res.step + 2 and not again.time_limited
+
+
 def test_wrong_kind_newer_format_and_junk_are_refused(tmp_path):
     fit(ToyTask(), cfg(tmp_path, steps=1))
     with pytest.raises(InputError, match="'toy' model"):

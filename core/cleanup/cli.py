@@ -19,6 +19,7 @@ import shlex
 import signal
 import sys
 from pathlib import Path
+from ..train.cliargs import add_time_limit_option
 
 ACTIONS = ("train", "eval", "export")
 USAGE = """usage: seqgen clean IN... -o OUTDIR [--threshold T] [--model NAME|PATH] [options]
@@ -78,6 +79,9 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="run folder: checkpoints and log.csv")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--checkpoint-every", type=int, default=500, metavar="N", help="checkpoint every N steps (default 500)")
+    add_time_limit_option(p)
+    p.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="processes drawing the synthetic samples (default 0: this process; use several on a GPU)")
     p.add_argument("--log-every", type=int, default=10, metavar="N", help="log mean losses every N steps (default 10)")
     p.add_argument("--check-every", type=int, default=250, metavar="N",
                    help="validation IoU on 4 fixed crops every N steps (0 = off, default 250)")
@@ -169,7 +173,7 @@ def cmd_batch(args) -> int:
 def cmd_train(args) -> int:
     from ..cli import make_state
     from ..jobs import new_seed
-    from ..train import TrainConfig
+    from ..train.cliargs import train_config_from_args
     from .config import UNetConfig
     from .train import train
 
@@ -178,13 +182,11 @@ def cmd_train(args) -> int:
     if args.seed is None and not args.resume:
         _note(f"seed {seed}", other_rank)
     cfg = UNetConfig(base_width=args.base_width, depth=args.depth, crop=args.crop, pos_weight=args.pos_weight)
-    tcfg = TrainConfig(steps=args.steps, batch_size=args.batch, lr=args.lr, checkpoint_every=args.checkpoint_every,
-                       log_every=args.log_every, check_every=args.check_every, seed=seed, device=args.device,
-                       amp=not args.no_amp, out_dir=args.out, resume=args.resume)
+    tcfg = train_config_from_args(args, seed)
     state, progress, token = make_state(args.quiet or other_rank)
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         signal.signal(signal.SIGTERM, lambda signum, frame: token.cancel())
-    result = train(cfg, tcfg, state=state)
+    result = train(cfg, tcfg, state=state, workers=args.workers)
     progress.done()
     for n in result.notices:
         _note(n, other_rank)

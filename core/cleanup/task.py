@@ -23,13 +23,27 @@ def to_input(grey: np.ndarray) -> np.ndarray:
     return (255.0 - grey.astype(np.float32)) * (1.0 / 255.0)
 
 
-def batch_of(seeds, size: int, degradations: Degradations | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(x, y) tensors (N, 1, size, size) for a list of sample seeds."""
-    xs, ys = [], []
-    for s in seeds:
-        scan, target = make_pair(int(s), size, size, degradations)
-        xs.append(to_input(scan))
-        ys.append(target.astype(np.float32))
+def _pair_arrays(args) -> tuple[np.ndarray, np.ndarray]:
+    seed, size, degradations = args
+    scan, target = make_pair(int(seed), size, size, degradations)
+    return to_input(scan), target.astype(np.float32)
+
+
+def _init_worker() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)  # the pool is the parallelism; threads inside each worker only contend
+    torch.set_num_threads(1)
+
+
+def batch_of(seeds, size: int, degradations: Degradations | None = None, pool=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(x, y) tensors (N, 1, size, size) for a list of sample seeds (drawn in ``pool`` when given).
+
+    A sample depends on its seed alone, so a pool changes the speed, never the batch.
+    """
+    jobs = [(int(s), size, degradations) for s in seeds]
+    pairs = list(pool.map(_pair_arrays, jobs)) if pool is not None else [_pair_arrays(j) for j in jobs]
+    xs, ys = zip(*pairs)
     return torch.from_numpy(np.stack(xs)[:, None]), torch.from_numpy(np.stack(ys)[:, None])
 
 
@@ -45,8 +59,13 @@ class CleanupTask:
     kind = KIND
     format_version = FORMAT_VERSION
 
-    def __init__(self, config: UNetConfig, degradations: Degradations | None = None, final_lr_ratio: float = 0.1):
+    def __init__(self, config: UNetConfig, degradations: Degradations | None = None, final_lr_ratio: float = 0.1,
+                 workers: int = 0):
         self.cfg = config
+        # Drawing a 256² sample takes ~45 ms of CPU: on a GPU the synthesis, not the U-Net, sets the
+        # pace, so worker processes draw the batch (0 = in this process).
+        self.workers = int(workers)
+        self._pool = None
         self.degradations = degradations
         self.final_lr_ratio = final_lr_ratio  # cosine decay of the step size to this fraction at the last step
         self._check_batch = None
@@ -69,7 +88,19 @@ class CleanupTask:
 
     def sample(self, batch_size: int, rng: np.random.Generator):
         # Seeds come from the trainer's data stream, all in [0, TRAIN_SEED_LIMIT): never held-out.
-        return batch_of([train_seed(rng) for _ in range(batch_size)], self.cfg.crop, self.degradations)
+        if self.workers > 0 and self._pool is None:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn: a forked copy of a process that already holds CUDA or OpenMP threads can hang
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"), initializer=_init_worker)
+        return batch_of([train_seed(rng) for _ in range(batch_size)], self.cfg.crop, self.degradations, self._pool)
+
+    def close(self) -> None:
+        """Stop the sampling workers (if any)."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
     def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         pw = None

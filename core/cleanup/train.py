@@ -24,10 +24,15 @@ def resolve_config(config: UNetConfig, train: TrainConfig) -> tuple[UNetConfig, 
 
 
 def train(config: UNetConfig, train_cfg: TrainConfig, *, degradations: Degradations | None = None,
-          state: TaskState | None = None) -> TrainResult:
-    """Train (or resume) a cleanup U-Net on synthetic drawings generated on the fly."""
+          state: TaskState | None = None, workers: int = 0) -> TrainResult:
+    """Train (or resume) a cleanup U-Net on synthetic drawings generated on the fly (``workers`` processes
+    draw the samples; 0 = this process)."""
     state = ensure_state(state)
     config, notices = resolve_config(config, train_cfg)
-    result = fit(CleanupTask(config, degradations), train_cfg, state=state)
+    task = CleanupTask(config, degradations, workers=workers)
+    try:
+        result = fit(task, train_cfg, state=state)
+    finally:
+        task.close()
     result.notices[:0] = notices
     return result

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .. import __version__
+from ..train.cliargs import add_time_limit_option
 
 
 def register(subparsers) -> None:
@@ -85,6 +86,7 @@ def _add_run_options(p, *, crop_help: str, check_help: str) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="run folder: checkpoints and log.csv")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--checkpoint-every", type=int, default=500, metavar="N", help="checkpoint every N steps (default 500)")
+    add_time_limit_option(p)
     p.add_argument("--log-every", type=int, default=10, metavar="N", help="log mean losses every N steps (default 10)")
     p.add_argument("--check-every", type=int, default=0, metavar="N", help=check_help)
     p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
@@ -102,15 +104,13 @@ def _run_training(args, train_fn, model_cfg) -> int:
     """Shared by ``rock train`` and ``rock train-baseline``: seed, run config, signals, report."""
     from ..cli import make_state
     from ..jobs import new_seed
-    from ..train import TrainConfig
+    from ..train.cliargs import train_config_from_args
 
     other_rank = int(os.environ.get("RANK", "0")) != 0  # only rank 0 talks under torchrun
     seed = args.seed if args.seed is not None else new_seed()
     if args.seed is None and not args.resume:
         _note(f"seed {seed}", other_rank)
-    tcfg = TrainConfig(steps=args.steps, batch_size=args.batch, lr=args.lr, checkpoint_every=args.checkpoint_every,
-                       log_every=args.log_every, check_every=args.check_every, seed=seed, device=args.device,
-                       amp=not args.no_amp, out_dir=args.out, resume=args.resume)
+    tcfg = train_config_from_args(args, seed)
     state, progress, token = make_state(args.quiet or other_rank)
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         # torchrun answers Ctrl+C by sending SIGTERM to the workers (SIGKILL 30 s later): treat it

@@ -21,6 +21,7 @@ class TrainConfig:
     amp: bool = True             # mixed precision; only ever used on CUDA, ignored elsewhere
     out_dir: str = "run"         # checkpoints and log.csv go here
     resume: bool = False         # continue from out_dir/last.pt instead of refusing to overwrite it
+    max_minutes: float = 0.0     # stop (with a checkpoint) after this much wall time in this invocation; 0 = no limit
 
     def __post_init__(self):
         from ..errors import InputError
@@ -31,6 +32,8 @@ class TrainConfig:
         for name in ("checkpoint_every", "keep_checkpoints", "log_every", "check_every"):
             if int(getattr(self, name)) < 0:
                 raise InputError(f"{name.replace('_', ' ')} cannot be negative.")
+        if not float(self.max_minutes) >= 0:
+            raise InputError(f"The time limit cannot be negative (got {self.max_minutes} minutes).")
         if not self.lr > 0:
             raise InputError(f"The learning rate must be positive (got {self.lr}).")
 

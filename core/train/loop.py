@@ -40,6 +40,7 @@ class TrainResult:
     checks: dict = field(default_factory=dict)   # the last check() results
     resumed_from: int | None = None
     notices: list[str] = field(default_factory=list)
+    time_limited: bool = False  # stopped by max_minutes before cfg.steps (resume to go on)
 
 
 def _fmt_duration(s: float) -> str:
@@ -172,12 +173,17 @@ def _fit(task: Task, cfg: TrainConfig, state: TaskState, info: D.DistInfo, devic
     check = getattr(task, "check", None)
     sums: dict[str, float] = defaultdict(float)
     n_sum, losses, checks, saved_at, ckpt = 0, {}, {}, -1, None
-    t0, step, cancelled = time.monotonic(), start, False
+    t0, step, cancelled, timed_out = time.monotonic(), start, False, False
+    limit_s = float(cfg.max_minutes) * 60.0
     while step < cfg.steps:
         # A cancel seen by any rank stops all of them here, at the same step, so that the
         # checkpoint below can still gather from every rank (no rank is left in a collective).
+        # The time limit is decided the same way (clocks of ranks differ slightly).
         if D.any_across(_cancel_requested(state), info, device):
             cancelled = True
+            break
+        if limit_s and step > start and D.any_across(time.monotonic() - t0 >= limit_s, info, device):
+            timed_out = True
             break
         batch = task.sample(cfg.batch_size, data_rng)
         step_losses = task.train_step(batch, step, ctx)
@@ -213,4 +219,9 @@ def _fit(task: Task, cfg: TrainConfig, state: TaskState, info: D.DistInfo, devic
             ckpt = save(step, elapsed0 + time.monotonic() - t0)
         where = f"; checkpoint of step {step} saved: {ckpt}" if ckpt else ""
         raise Cancelled(f"Training cancelled at step {step}{where}. Resume it with --resume.")
-    return TrainResult(step, out, ckpt, losses, checks, start if ck else None, notices)
+    if timed_out:
+        if saved_at != step:
+            ckpt = save(step, elapsed0 + time.monotonic() - t0)
+        notices.append(f"Time limit of {cfg.max_minutes:g} min reached at step {step} of {cfg.steps}; "
+                       "checkpoint saved (resume with --resume to go on).")
+    return TrainResult(step, out, ckpt, losses, checks, start if ck else None, notices, timed_out)

@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from ..train.cliargs import add_time_limit_option
 
 DEFAULT_MODEL = "mnist"  # resources/models/video_mnist.pt once shipped
 TEST_PREFIX = "mnist-test:"
@@ -112,6 +113,7 @@ def _add_run_options(p, *, steps: int, batch: int, lr: float) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="run folder: checkpoints and log.csv")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--checkpoint-every", type=int, default=500, metavar="N")
+    add_time_limit_option(p)
     p.add_argument("--log-every", type=int, default=10, metavar="N")
     p.add_argument("--check-every", type=int, default=250, metavar="N", help="validation check every N steps (0 = off)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
@@ -128,15 +130,13 @@ def _run_training(args, train_fn) -> int:
     """Seed, run config, signals, report (as the rock and cleanup commands)."""
     from ..cli import make_state
     from ..jobs import new_seed
-    from ..train import TrainConfig
+    from ..train.cliargs import train_config_from_args
 
     other_rank = int(os.environ.get("RANK", "0")) != 0
     seed = args.seed if args.seed is not None else new_seed()
     if args.seed is None and not args.resume:
         _note(f"seed {seed}", other_rank)
-    tcfg = TrainConfig(steps=args.steps, batch_size=args.batch, lr=args.lr, checkpoint_every=args.checkpoint_every,
-                       log_every=args.log_every, check_every=args.check_every, seed=seed, device=args.device,
-                       amp=not args.no_amp, out_dir=args.out, resume=args.resume)
+    tcfg = train_config_from_args(args, seed)
     state, progress, token = make_state(args.quiet or other_rank)
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         signal.signal(signal.SIGTERM, lambda signum, frame: token.cancel())
