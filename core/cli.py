@@ -16,7 +16,7 @@ from .errors import Cancelled, SeqGenError
 from .jobs import CancelToken, TaskState
 
 # Modules that add their own sub-commands through ``register(subparsers)``; one per method.
-COMMAND_MODULES: list[str] = ["core.rock.cli", "core.cleanup.cli", "core.video.cli"]
+COMMAND_MODULES: list[str] = ["core.rock.cli", "core.cleanup.cli", "core.video.cli", "core.texture.cli"]
 
 
 def add_volume_options(p: argparse.ArgumentParser) -> None:

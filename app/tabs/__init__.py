@@ -29,6 +29,12 @@ def _rock(context):
     return RockTab(context)
 
 
+def _texture(context):
+    from .texture_tab import TextureTab
+
+    return TextureTab(context)
+
+
 def _cleanup(context):
     from .cleanup_tab import CleanupTab
 
@@ -38,6 +44,7 @@ def _cleanup(context):
 TAB_FACTORIES: list[TabSpec] = [
     TabSpec("inspect", "Inspect", _inspect),
     TabSpec("rock", "Rock", _rock),
+    TabSpec("texture", "Texture", _texture),
     TabSpec("cleanup", "Cleanup", _cleanup),
     TabSpec("video", "Video", lambda context: __import__("app.tabs.video_tab", fromlist=["VideoTab"]).VideoTab(context)),
 ]

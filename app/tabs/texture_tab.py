@@ -1,0 +1,1686 @@
+"""Texture tab: volumes of a chosen texture class (or like an example volume) of any size; and training.
+
+Left: a "Generate" page (model, what to generate: a class with its preview slice and training
+porosity, or an example volume; size, count, seed; big sizes go to a TIFF file slab by slab) and a
+"Train" page (volumes with class names, crop, steps, device, time limit; stop and resume).
+Right: the realisations (3D + three orthogonal slices; for big sizes their central part), the
+property histograms with KL against a reference (held-out crops of the shared rock of the same
+name, the example volume or the Inspect volume), and the live training losses.
+
+All compute runs in worker threads (``app.worker.TaskRunner``) through the Qt-free job functions at
+the top of this module, which only compose ``core.texture`` / ``core.rock`` / ``core.io`` calls
+taking a ``TaskState``; worker signals go to bound slots of this tab (GUI thread).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QIcon, QPixmap, QStandardItemModel
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QListWidget, QListWidgetItem, QMenu, QMessageBox, QProgressBar,
+                               QPushButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+
+from core import __version__
+from core.errors import InputError
+from core.jobs import TaskState, available_devices, ensure_state, new_seed
+from core.render import SceneData, prepare_scene
+from core.shipped import MODELS_DIR, resolve_model, shipped_models
+from core.texture.config import FACTOR, MIN_CROP
+from core.texture.generate import check_shape, generate as texture_generate, generate_files, output_paths
+from core.texture.task import KIND
+
+from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, get_list, get_str, last_dir, set_last_dir
+from ..widgets.loss_plot import LossPlot
+from ..widgets.model_combo import CHOOSE, fill_model_combo
+from ..widgets.property_histograms import PropertyHistograms
+from ..widgets.slice_view import ImageCanvas, SliceViews, binary_rgb, rgb_to_qimage
+from ..widgets.view3d import View3D
+from ..worker import TaskRunner
+from .base import AppContext, BaseTab
+
+KEY_CHECKPOINTS = "texture/checkpoints"
+KEY_TRAIN_OUT = "texture/train_out"
+KEY_GEN_OUT = "texture/generate_out"
+MAX_CHECKPOINTS = 8
+DEFAULT_SHIPPED = "rocks"            # resources/models/texture_rocks.pt
+IN_MEMORY_MAX = 256                  # larger edges are written to a TIFF slab by slab (tiles)
+PREVIEW_EDGE = 256                   # of a volume written to file, the central PREVIEW_EDGE³ is shown
+PREVIEW_ICON = 56
+EXPORT_FILTERS = {
+    ".tif": "Multi-page TIFF (*.tif)",
+    ".npy": "NumPy array (*.npy)",
+    ".vti": "ParaView image data (*.vti)",
+    ".stl": "Pore surface mesh (*.stl)",
+}
+VOLUME_FILTER = "Volumes (*.tif *.tiff *.npy *.npz);;All files (*)"
+LOG_POLL_MS = 700
+
+# Classes named after a shared rock can be compared with held-out crops of its volume (the binding
+# split of ../shared/data/README.md: berea_400 z ≥ 300, ketton_256 z ≥ 192, bentheimer_500 z ≥ 375).
+SHARED_CLASS_FILES = {"berea": "berea_400.tif", "ketton": "ketton_256.tif", "bentheimer": "bentheimer_500.tif"}
+
+
+# ----------------------------------------------------------------------------------------------
+# Qt-free jobs run in worker threads (no widgets here)
+# ----------------------------------------------------------------------------------------------
+
+_cache_lock = threading.Lock()
+_model_cache: dict = {}
+_volume_cache: dict = {}
+
+
+def load_texture_model(path, device: str | None = None, *, state: TaskState | None = None):
+    """``core.texture.load_model`` with a one-entry cache (path, file times incl. classes.pt, device)."""
+    from core.jobs import select_device
+    from core.texture.classes import CLASSES_FILE
+    from core.texture.load import load_model
+
+    state = ensure_state(state)
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"The model file {p} does not exist.")
+    dev = str(select_device(None if device in (None, "", "auto") else device))
+    side = p.parent / CLASSES_FILE
+    key = (str(p.resolve()), p.stat().st_mtime_ns, side.stat().st_mtime_ns if side.is_file() else 0, dev)
+    with _cache_lock:
+        model = _model_cache.get(key)
+    if model is None:
+        state.report(0.1, f"Loading {p.name}")
+        model = load_model(p, device=dev)
+        with _cache_lock:
+            _model_cache.clear()
+            _model_cache[key] = model
+    state.report(1.0, "Model loaded")
+    return model
+
+
+def class_rock(name: Optional[str]) -> Optional[str]:
+    """'berea' for a class called berea / Berea / berea_400, else None."""
+    if not name:
+        return None
+    key = str(name).lower().split("_")[0].strip()
+    return key if key in SHARED_CLASS_FILES else None
+
+
+def shared_class_path(name: Optional[str]) -> Optional[Path]:
+    """The shared volume of the rock a class is named after, if it is here."""
+    from core.rock.gui_support import shared_data_dir
+
+    rock = class_rock(name)
+    base = shared_data_dir()
+    if rock is None or base is None:
+        return None
+    p = base / "rocks" / SHARED_CLASS_FILES[rock]
+    return p if p.is_file() else None
+
+
+def class_voxel_size(name: Optional[str]) -> Optional[float]:
+    from core.rock.evaluate import KNOWN_VOXEL_UM
+
+    rock = class_rock(name)
+    if rock is None:
+        return None
+    return KNOWN_VOXEL_UM[Path(SHARED_CLASS_FILES[rock]).stem][0]
+
+
+@dataclass
+class TextureResult:
+    """Realisations as shown (whole volumes, or the central part of each file written) and what they are."""
+
+    volumes: list                     # uint8 (z, y, x) arrays shown
+    metadata: list                    # per realisation: seed, model, class/example, code … (as exported)
+    porosity: list                    # porosity of each whole volume
+    seed: int
+    size: int
+    label: str                        # "class berea" / "like example.tif"
+    cls: Optional[str] = None
+    files: Optional[list] = None      # the TIFFs written (big sizes); None when held in memory
+    offset: int = 0                   # corner (z = y = x) of the shown part inside the whole volume
+    device: str = ""
+    notices: list = field(default_factory=list)
+
+    @property
+    def partial(self) -> bool:
+        return self.files is not None and self.volumes[0].shape[0] < self.size
+
+    def __len__(self) -> int:
+        return len(self.volumes)
+
+
+def central_part(path, size: int, edge: int) -> tuple[np.ndarray, int]:
+    """(the central ``edge``³ of a ``size``³ TIFF volume, its corner), reading only those pages."""
+    import tifffile
+
+    edge = min(int(edge), int(size))
+    o = (int(size) - edge) // 2
+    a = tifffile.imread(str(path), key=range(o, o + edge))
+    a = a.reshape((edge,) + a.shape[-2:])
+    return np.ascontiguousarray(a[:, o:o + edge, o:o + edge]).astype(np.uint8, copy=False), o
+
+
+def generate_job(model, size: int, seed: int, *, cls: Optional[str] = None, example=None,
+                 example_source: Optional[str] = None, count: int = 1, spread: float = 1.0, out=None,
+                 voxel_size_um: float = 1.0, preview_edge: int = PREVIEW_EDGE,
+                 state: TaskState | None = None) -> TextureResult:
+    """``count`` realisations of ``size``³: in memory, or (``out`` given) into TIFFs via ``generate_files``
+    of which the central ``preview_edge``³ is read back for display."""
+    state = ensure_state(state)
+    size = int(size)
+    like = Path(example_source).name if example_source else "the example"
+    label = f"class {cls}" if cls is not None else f"like {like}"
+    model_path = str(Path(model.path).resolve()) if model.path else None
+    if out is None:
+        g = texture_generate(model, size, seed, cls=cls, example=example, count=count, spread=spread, state=state)
+        metas = []
+        for i, code in enumerate(g.codes):
+            metas.append({"generator": KIND, "model": model_path, "model_step": model.step, "seed": int(seed),
+                          "realisation": i, "count": int(count), "class": cls, "example": example_source,
+                          "spread": float(spread) if cls is not None else None,
+                          "code": [round(float(v), 6) for v in code], "voxel_size_um": float(voxel_size_um),
+                          "seqgen_version": __version__})
+        return TextureResult(list(g), metas, [float(v.mean()) for v in g], int(seed), size, label, cls,
+                             device=str(model.device), notices=list(g.notices))
+    extra = {"example": example_source} if example is not None else None
+    written = generate_files(model, out, size, seed, cls=cls, example=example, count=count, spread=spread,
+                             voxel_size_um=voxel_size_um, metadata=extra, state=state.sub(0.0, 0.9))
+    vols, offset = [], 0
+    for i, w in enumerate(written):
+        state.report(0.9 + 0.1 * i / len(written), f"Reading the central part of {w.path.name}")
+        part, offset = central_part(w.path, size, preview_edge)
+        vols.append(part)
+    state.report(1.0, "Done")
+    metas = [{**w.metadata, "voxel_size_um": float(voxel_size_um)} for w in written]
+    return TextureResult(vols, metas, [float(w.porosity) for w in written], int(seed), size, label, cls,
+                         files=[Path(w.path) for w in written], offset=offset, device=str(model.device),
+                         notices=list(written.notices))
+
+
+def read_example_job(path, *, state: TaskState | None = None):
+    """Read an example volume (binarised) and check that it is big enough to encode."""
+    from core.io import read_volume
+
+    vol = read_volume(path, state=state)
+    if min(vol.array.shape) < MIN_CROP:
+        raise InputError(f"{Path(path).name} is {'×'.join(map(str, vol.array.shape))} voxels (z×y×x); an example "
+                         f"must be at least {MIN_CROP} voxels along every axis.")
+    return vol
+
+
+def scene_job(gen_id: int, index: int, volume: np.ndarray, *, state) -> tuple[int, int, SceneData]:
+    return gen_id, index, prepare_scene(volume, "surface", state=state)
+
+
+def _read_cached(path: Path, state: TaskState) -> np.ndarray:
+    from core.io import read_volume
+
+    key = (str(path.resolve()), path.stat().st_mtime_ns)
+    with _cache_lock:
+        a = _volume_cache.get(key)
+    if a is None:
+        a = read_volume(path, state=state).array
+        with _cache_lock:
+            _volume_cache.clear()
+            _volume_cache[key] = a
+    return a
+
+
+def compare_job(volumes, kind: str, *, cls: Optional[str] = None, array: Optional[np.ndarray] = None,
+                array_label: str = "the volume", n_ref: int = 20, seed: int = 0, voxel_size_um: float = 1.0,
+                permeability: bool = False, state: TaskState | None = None):
+    """Reference crops of the realisations' shape ('heldout' crops of the shared rock named like class
+    ``cls``, or 'volume' = crops of ``array``), then ``core.rock.gui_support.compare_properties`` (KL)."""
+    from core.rock.data import random_crops
+    from core.rock.evaluate import heldout_start, sample_heldout_crops
+    from core.rock.gui_support import compare_properties
+
+    state = ensure_state(state)
+    vols = list(volumes)
+    if not vols:
+        raise InputError("Generate some realisations first.")
+    shape = vols[0].shape
+    if kind == "heldout":
+        path = shared_class_path(cls)
+        if path is None:
+            raise InputError(f"No shared volume for class '{cls}' here (looked for ../shared/data/rocks/"
+                             f"{SHARED_CLASS_FILES.get(class_rock(cls) or '', '?')}).")
+        a = _read_cached(path, state.sub(0.0, 0.05))
+        crops, _ = sample_heldout_crops(a, path.name, n_ref, shape[0], np.random.default_rng([int(seed), 7]))
+        label = f"{len(crops)} held-out crops of {path.name} (z ≥ {heldout_start(path.name)})"
+    elif kind == "volume":
+        if array is None:
+            raise InputError("There is no reference volume.")
+        crops, _ = random_crops(array, shape, n_ref, np.random.default_rng([int(seed), 8]), what=array_label,
+                                purpose="realisations")
+        label = f"{len(crops)} crops of {array_label}"
+    else:
+        raise InputError(f"Unknown reference '{kind}'.")
+    return compare_properties(vols, crops, voxel_size_um=voxel_size_um, permeability=permeability,
+                              reference_label=label, state=state.sub(0.05, 1.0))
+
+
+def export_job(paths, sources, metadatas, *, voxel_size_um: float = 1.0, state: TaskState | None = None) -> list:
+    """Write each realisation (an array, or a TIFF written by generate_files) to ``paths``.
+
+    Arrays go through ``core.rock.gui_support.export_volumes`` (metadata in the TIFF, or in
+    ``<file>.json`` beside NPY/STL). A generated TIFF is copied as is to a .tif, otherwise read
+    (within the memory budget) and converted.
+    """
+    from core.io import atomic_path, read_volume
+    from core.rock.gui_support import export_volumes
+
+    state = ensure_state(state)
+    out = []
+    n = len(paths)
+    for i, (p, src, meta) in enumerate(zip(paths, sources, metadatas)):
+        part = state.sub(i / n, (i + 1) / n)
+        p = Path(p)
+        if isinstance(src, (str, Path)):
+            if p.suffix.lower() in (".tif", ".tiff"):
+                part.report(0.0, f"Copying to {p.name}")
+                if Path(src).resolve() != p.resolve():
+                    with atomic_path(p) as tmp:
+                        shutil.copyfile(src, tmp)
+                out.append(p)
+                continue
+            arr = read_volume(src, state=part.sub(0.0, 0.5)).array
+            out += export_volumes([p], [arr], [meta], voxel_size_um=voxel_size_um, state=part.sub(0.5, 1.0))
+        else:
+            out += export_volumes([p], [src], [meta], voxel_size_um=voxel_size_um, state=part)
+    return out
+
+
+def train_job(specs, *, out_dir, crop: int = 64, steps: int = 2000, batch: int = 8, channels: int = 64,
+              device: str = "auto", max_minutes: float = 0.0, resume: bool = False, seed: int = 0,
+              checkpoint_every: int = 500, log_every: Optional[int] = None, state: TaskState | None = None):
+    """``core.texture.train`` with the Train panel's settings. ``channels`` is G's width; the encoder
+    and the patch critics get half of it and D_z twice (the defaults: 64 → 32, 32, 128)."""
+    from core.texture.config import TextureGANConfig
+    from core.texture.train import train
+    from core.train import TrainConfig
+
+    if log_every is None:
+        log_every = 1 if steps <= 200 else 10
+    c = int(channels)
+    cfg = TextureGANConfig(g_channels=c, e_channels=max(1, c // 2), d_channels=max(1, c // 2),
+                           dz_hidden=max(1, 2 * c), crop=int(crop))
+    tcfg = TrainConfig(steps=int(steps), batch_size=int(batch), checkpoint_every=int(checkpoint_every),
+                       log_every=int(log_every), seed=int(seed), device=device or "auto", out_dir=str(out_dir),
+                       resume=bool(resume), max_minutes=float(max_minutes))
+    return train(list(specs), cfg, tcfg, state=state)
+
+
+# ----------------------------------------------------------------------------------------------
+# small helpers
+# ----------------------------------------------------------------------------------------------
+
+def fmt(v) -> str:
+    if v is None or not np.isfinite(v):
+        return "–"
+    a = abs(v)
+    return f"{v:.4g}" if a == 0 or 1e-3 <= a < 1e5 else f"{v:.3e}"
+
+
+def _spin(lo: int, hi: int, value: int, tip: str = "", step: int = 1) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(lo, hi)
+    s.setSingleStep(step)
+    s.setValue(value)
+    if tip:
+        s.setToolTip(tip)
+    return s
+
+
+def _page(*widgets) -> QScrollArea:
+    w = QWidget()
+    lay = QVBoxLayout(w)
+    lay.setContentsMargins(4, 4, 4, 4)
+    for x in widgets:
+        lay.addWidget(x)
+    lay.addStretch(1)
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setWidget(w)
+    area.setFrameShape(QScrollArea.NoFrame)
+    return area
+
+
+def slice_icon(slice2d: np.ndarray) -> QIcon:
+    return QIcon(QPixmap.fromImage(rgb_to_qimage(binary_rgb(slice2d))))
+
+
+def central_slice(volume: np.ndarray, edge: int = 128) -> np.ndarray:
+    s = volume[volume.shape[0] // 2]
+    y0, x0 = max(0, (s.shape[0] - edge) // 2), max(0, (s.shape[1] - edge) // 2)
+    return np.ascontiguousarray(s[y0:y0 + edge, x0:x0 + edge])
+
+
+# ----------------------------------------------------------------------------------------------
+# the tab
+# ----------------------------------------------------------------------------------------------
+
+class TextureTab(BaseTab):
+    """Multi-texture synthesis: generate by class or like an example, compare, export, train."""
+
+    modelLoaded = Signal()
+    modelFailed = Signal(str)
+    exampleLoaded = Signal()
+    generated = Signal()
+    sceneReady = Signal(int)          # realisation index now shown in 3D
+    compared = Signal()
+    exported = Signal(list)
+    jobCancelled = Signal()
+    jobFailed = Signal(str)
+    trainingEnded = Signal(str)       # "finished", "cancelled" or "failed"
+
+    def __init__(self, context: AppContext, parent=None):
+        super().__init__(context, parent)
+        self.model = None                              # core.texture.TextureModel
+        self.model_error = ""
+        self._model_index = 0
+        self._loading_path: Optional[str] = None
+        self._pending_model: Optional[str] = None
+        self.example: Optional[np.ndarray] = None
+        self.example_source = ""
+        self.example_name = ""
+        self.result: Optional[TextureResult] = None
+        self.comparison = None
+        self._pending_meta: dict = {}
+        self._gen_id = 0
+        self._scenes: dict[int, SceneData] = {}
+        self._job_kind = ""
+        self._inspect_connected = False
+        self.train_out: Optional[Path] = None
+        self.train_result = None
+
+        self.jobs = TaskRunner(self)           # generate, read example, compare, export: one at a time
+        self.jobs.progress.connect(self._on_progress)
+        self.jobs.busyChanged.connect(self._update_enabled)
+        self.model_jobs = TaskRunner(self)     # loading a model (and its class table)
+        self.model_jobs.busyChanged.connect(self._update_enabled)
+        self.scene_jobs = TaskRunner(self)     # 3D scene of the shown realisation
+        self.train_jobs = TaskRunner(self)     # training runs beside the rest
+        self.train_jobs.progress.connect(self._on_train_progress)
+        self.train_jobs.busyChanged.connect(self._update_enabled)
+        self.log_timer = QTimer(self)
+        self.log_timer.setInterval(LOG_POLL_MS)
+        self.log_timer.timeout.connect(self.poll_log)
+
+        self._build_ui()
+        self._build_actions()
+        self._fill_models()
+        self._fill_references()
+        self._connect_inspect()
+        self._update_enabled()
+
+    # -- layout -----------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.side = QTabWidget()
+        self.side.addTab(_page(self._model_box(), self._what_box(), self._generate_box()), "Generate")
+        self.side.addTab(_page(self._train_box()), "Train")
+        self.side.setMinimumWidth(340)
+        self.side.currentChanged.connect(self._on_side_changed)
+
+        self.real_combo = QComboBox()
+        self.real_combo.setMinimumContentsLength(20)
+        self.real_combo.currentIndexChanged.connect(self._on_realisation_changed)
+        self.real_info = QLabel("Generate to see realisations here.")
+        self.real_info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.real_info.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Realisation"))
+        row.addWidget(self.real_combo)
+        row.addWidget(self.real_info, 1)
+        row.addLayout(self._export_row())
+        self.view3d = View3D()
+        self.slices = SliceViews()
+        split = QSplitter(Qt.Vertical)
+        split.addWidget(self.view3d)
+        split.addWidget(self.slices)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([460, 300])
+        real_page = QWidget()
+        rl = QVBoxLayout(real_page)
+        rl.setContentsMargins(2, 2, 2, 2)
+        rl.addLayout(row)
+        rl.addWidget(split, 1)
+
+        self.histograms = PropertyHistograms()
+        self.kl_table = QTableWidget(0, 4)
+        self.kl_table.setHorizontalHeaderLabels(["Property", "Realisations (mean ± sd)",
+                                                 "Reference (mean ± sd)", "KL (ref ‖ real.)"])
+        self.kl_table.verticalHeader().setVisible(False)
+        self.kl_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.kl_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        for c in (1, 2, 3):
+            self.kl_table.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeToContents)
+        self.kl_note = QLabel("")
+        self.kl_note.setWordWrap(True)
+        prop_split = QSplitter(Qt.Vertical)
+        prop_split.addWidget(self.histograms)
+        tbox = QWidget()
+        tl = QVBoxLayout(tbox)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.kl_table, 1)
+        tl.addWidget(self.kl_note)
+        prop_split.addWidget(tbox)
+        prop_split.setSizes([520, 220])
+        prop_page = QWidget()
+        pl = QVBoxLayout(prop_page)
+        pl.setContentsMargins(2, 2, 2, 2)
+        pl.addLayout(self._compare_row())
+        pl.addWidget(prop_split, 1)
+
+        self.loss_plot = LossPlot()
+        self.train_info = QLabel("No training run yet.")
+        self.train_info.setWordWrap(True)
+        self.train_info.setTextFormat(Qt.PlainText)
+        self.train_info.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        train_page = QWidget()
+        trl = QVBoxLayout(train_page)
+        trl.setContentsMargins(2, 2, 2, 2)
+        trl.addWidget(self.loss_plot, 1)
+        trl.addWidget(self.train_info)
+
+        self.views = QTabWidget()
+        self.views.addTab(real_page, "Realisations")
+        self.views.addTab(prop_page, "Properties")
+        self.views.addTab(train_page, "Training")
+
+        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter.addWidget(self.side)
+        self.splitter.addWidget(self.views)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([380, 1000])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.splitter, 1)
+
+    def _model_box(self) -> QGroupBox:
+        box = QGroupBox("1 · Model")
+        self.model_combo = QComboBox()
+        self.model_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setMinimumContentsLength(16)
+        self.model_combo.activated.connect(self._on_model_activated)
+        self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+        self.model_label = QLabel("")
+        self.model_label.setWordWrap(True)
+        self.model_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        lay = QVBoxLayout(box)
+        lay.addWidget(self.model_combo)
+        lay.addWidget(self.model_label)
+        return box
+
+    def _what_box(self) -> QGroupBox:
+        box = QGroupBox("2 · Texture")
+        self.class_list = QListWidget()
+        self.class_list.setIconSize(QSize(PREVIEW_ICON, PREVIEW_ICON))
+        self.class_list.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.class_list.setMinimumHeight(120)
+        self.class_list.setMaximumHeight(200)
+        self.class_list.setToolTip("The classes the model was trained on (a real slice of each, with its "
+                                   "training porosity), and an example volume once one is loaded")
+        self.class_list.currentRowChanged.connect(self._on_class_changed)
+        self.example_button = QPushButton("From example…")
+        self.example_button.setToolTip("Load a volume: the model encodes its texture and generates more like it")
+        self.example_button.clicked.connect(self.open_example_dialog)
+        self.inspect_example_button = QPushButton("Inspect volume")
+        self.inspect_example_button.setToolTip("Use the volume open in the Inspect tab as the example")
+        self.inspect_example_button.clicked.connect(self.use_inspect_example)
+        erow = QHBoxLayout()
+        erow.addWidget(self.example_button, 1)
+        erow.addWidget(self.inspect_example_button)
+        self.class_preview = ImageCanvas()
+        self.class_preview.setMinimumSize(110, 110)
+        self.class_preview.setMaximumHeight(170)
+        self.class_label = QLabel("")
+        self.class_label.setWordWrap(True)
+        prow = QHBoxLayout()
+        prow.addWidget(self.class_preview, 1)
+        prow.addWidget(self.class_label, 1)
+        lay = QVBoxLayout(box)
+        lay.addWidget(self.class_list)
+        lay.addLayout(erow)
+        lay.addLayout(prow)
+        return box
+
+    def _generate_box(self) -> QGroupBox:
+        box = QGroupBox("3 · Generate")
+        self.size_spin = _spin(16, 4096, 64, f"Edge of the cubic volume (a multiple of {FACTOR}); above "
+                               f"{IN_MEMORY_MAX} it is generated tile by tile straight into a TIFF", step=FACTOR)
+        self.size_spin.setSuffix("³")
+        self.size_spin.valueChanged.connect(self._on_size_changed)
+        self.count_spin = _spin(1, 256, 4, "Number of realisations (each with its own code and noise)")
+        self.seed_spin = _spin(0, 2**31 - 1, new_seed(), "Same seed, model and texture → same volumes; "
+                               "the seed is saved with every output")
+        self.new_seed_button = QPushButton("New seed")
+        self.new_seed_button.clicked.connect(self.new_seed)
+        srow = QHBoxLayout()
+        srow.addWidget(self.seed_spin, 1)
+        srow.addWidget(self.new_seed_button)
+        self.spread_spin = QDoubleSpinBox()
+        self.spread_spin.setRange(0.0, 5.0)
+        self.spread_spin.setSingleStep(0.1)
+        self.spread_spin.setValue(1.0)
+        self.spread_spin.setToolTip("How far each realisation's code is drawn from the class mean "
+                                    "(0: always the mean; 1: the class's own spread)")
+        self.voxel_spin = QDoubleSpinBox()
+        self.voxel_spin.setRange(0.001, 100000.0)
+        self.voxel_spin.setDecimals(4)
+        self.voxel_spin.setValue(1.0)
+        self.voxel_spin.setSuffix(" µm")
+        self.voxel_spin.setToolTip("Voxel size of the realisations; used for the properties, written into outputs")
+        self.file_check = QCheckBox("Write to a TIFF file")
+        self.file_check.setToolTip(f"Generate straight into multi-page TIFFs, slab by slab (always above "
+                                   f"{IN_MEMORY_MAX}³); the central part is shown")
+        self.file_check.toggled.connect(self._update_enabled)
+        self.out_file_edit = QLineEdit(get_str(self.context.settings, KEY_GEN_OUT, ""))
+        self.out_file_edit.setPlaceholderText("output .tif (several: _001, _002, …)")
+        self.out_file_button = QPushButton("…")
+        self.out_file_button.setMaximumWidth(32)
+        self.out_file_button.clicked.connect(self.choose_output_file)
+        frow = QHBoxLayout()
+        frow.addWidget(self.out_file_edit, 1)
+        frow.addWidget(self.out_file_button)
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setDefault(True)
+        self.generate_button.clicked.connect(self.start_generate)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setFormat("Idle")
+        self.progress.setTextVisible(True)
+        self.gen_label = QLabel("")
+        self.gen_label.setWordWrap(True)
+        self.gen_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        form = QFormLayout(box)
+        form.addRow("Size", self.size_spin)
+        form.addRow("Realisations", self.count_spin)
+        form.addRow("Seed", srow)
+        form.addRow("Spread", self.spread_spin)
+        form.addRow("Voxel size", self.voxel_spin)
+        form.addRow(self.file_check)
+        form.addRow("Output", frow)
+        brow = QHBoxLayout()
+        brow.addWidget(self.generate_button, 1)
+        brow.addWidget(self.cancel_button)
+        form.addRow(brow)
+        form.addRow(self.progress)
+        form.addRow(self.gen_label)
+        return box
+
+    def _compare_row(self) -> QHBoxLayout:
+        self.ref_combo = QComboBox()
+        self.ref_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.ref_combo.setMinimumContentsLength(16)
+        self.ref_combo.currentIndexChanged.connect(self._update_enabled)
+        self.ncrops_spin = _spin(2, 1000, 20, "Number of random reference crops (same size as the realisations)")
+        self.perm_check = QCheckBox("Permeability (slow)")
+        self.perm_check.setToolTip("Also compare pore-network permeability (seconds per volume)")
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setToolTip("Histograms of porosity, surface area density and Euler density "
+                                       "of the realisations against the reference, with KL per property")
+        self.compare_button.clicked.connect(self.start_compare)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Reference"))
+        row.addWidget(self.ref_combo, 1)
+        row.addWidget(QLabel("Crops"))
+        row.addWidget(self.ncrops_spin)
+        row.addWidget(self.perm_check)
+        row.addWidget(self.compare_button)
+        return row
+
+    def _export_row(self) -> QHBoxLayout:
+        self.export_which = QComboBox()
+        self.export_which.addItem("Selected realisation", "one")
+        self.export_which.addItem("All realisations", "all")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("TIFF, NPY, VTI or STL of the whole volume; seed, model, class and code "
+                                      "are saved with it (in the file, or in <file>.json for NPY/STL)")
+        self.export_button.clicked.connect(self.export_dialog)
+        row = QHBoxLayout()
+        row.addWidget(self.export_which)
+        row.addWidget(self.export_button)
+        return row
+
+    def _train_box(self) -> QGroupBox:
+        box = QGroupBox("Train a model")
+        self.data_table = QTableWidget(0, 2)
+        self.data_table.setHorizontalHeaderLabels(["Class", "Volume"])
+        self.data_table.verticalHeader().setVisible(False)
+        self.data_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeToContents)
+        self.data_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
+        self.data_table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.data_table.setMaximumHeight(140)
+        self.data_table.setToolTip("Segmented volumes (1 = pore) and their class names (edit a name by "
+                                   "double-clicking; volumes with one name form one class). Shared rocks are "
+                                   "trained on their training part only (berea_400 z < 300, ketton_256 z < 192, "
+                                   "bentheimer_500 z < 375)")
+        self.add_data_button = QPushButton("Add…")
+        self.add_data_button.clicked.connect(self.add_data_dialog)
+        self.remove_data_button = QPushButton("Remove")
+        self.remove_data_button.clicked.connect(self.remove_selected_data)
+        drow = QHBoxLayout()
+        drow.addWidget(self.add_data_button)
+        drow.addWidget(self.remove_data_button)
+        drow.addStretch(1)
+        self.crop_spin = _spin(MIN_CROP, 512, 64, f"Training crop edge (multiple of {FACTOR})", step=FACTOR)
+        self.steps_spin = _spin(1, 10_000_000, 2000, "Total steps of the run (a resumed run stops here too)")
+        self.batch_spin = _spin(1, 1024, 8, "Crop pairs per step")
+        self.channels_spin = _spin(4, 512, 64, "Generator width (encoder and critics get half)")
+        self.device_combo = QComboBox()
+        self.device_combo.addItem("auto", "auto")
+        for d in available_devices():
+            self.device_combo.addItem(d, d)
+        self.minutes_spin = QDoubleSpinBox()
+        self.minutes_spin.setRange(0.0, 100000.0)
+        self.minutes_spin.setDecimals(1)
+        self.minutes_spin.setSpecialValueText("no limit")
+        self.minutes_spin.setSuffix(" min")
+        self.minutes_spin.setToolTip("Stop with a checkpoint after this much training time (resume to go on)")
+        self.train_out_edit = QLineEdit(get_str(self.context.settings, KEY_TRAIN_OUT,
+                                                str(Path.home() / "seqgen-runs" / "texture")))
+        self.train_out_edit.setToolTip("Run folder: checkpoints (last.pt, step_*.pt), log.csv and classes.pt")
+        self.train_out_button = QPushButton("…")
+        self.train_out_button.setMaximumWidth(32)
+        self.train_out_button.clicked.connect(self.choose_train_dir)
+        orow = QHBoxLayout()
+        orow.addWidget(self.train_out_edit, 1)
+        orow.addWidget(self.train_out_button)
+        self.resume_check = QCheckBox("Resume the run in this folder")
+        self.train_button = QPushButton("Train")
+        self.train_button.clicked.connect(self.start_train)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop after the current step; a checkpoint is written and the classes are "
+                                    "fitted (Resume continues)")
+        self.stop_button.clicked.connect(self.stop_training)
+        self.train_progress = QProgressBar()
+        self.train_progress.setRange(0, 1000)
+        self.train_progress.setFormat("Idle")
+        self.train_progress.setTextVisible(True)
+        self.train_status = QLabel("")
+        self.train_status.setWordWrap(True)
+        self.train_status.setTextFormat(Qt.PlainText)
+        form = QFormLayout(box)
+        form.addRow(QLabel("Training volumes"))
+        form.addRow(self.data_table)
+        form.addRow(drow)
+        form.addRow("Crop", self.crop_spin)
+        form.addRow("Steps", self.steps_spin)
+        form.addRow("Batch", self.batch_spin)
+        form.addRow("Channels", self.channels_spin)
+        form.addRow("Device", self.device_combo)
+        form.addRow("Time limit", self.minutes_spin)
+        form.addRow("Output", orow)
+        form.addRow(self.resume_check)
+        brow = QHBoxLayout()
+        brow.addWidget(self.train_button, 1)
+        brow.addWidget(self.stop_button)
+        form.addRow(brow)
+        form.addRow(self.train_progress)
+        form.addRow(self.train_status)
+        return box
+
+    def _build_actions(self) -> None:
+        self.generate_action = QAction("&Generate texture", self)
+        self.generate_action.triggered.connect(self.start_generate)
+        self.cancel_action = QAction("&Cancel generation/comparison", self)
+        self.cancel_action.triggered.connect(self.cancel)
+        self.example_action = QAction("Generate from &example…", self)
+        self.example_action.triggered.connect(self.open_example_dialog)
+        self.compare_action = QAction("Co&mpare properties", self)
+        self.compare_action.triggered.connect(self.start_compare)
+        self.export_action = QAction("&Export realisations…", self)
+        self.export_action.triggered.connect(self.export_dialog)
+        self.train_action = QAction("&Train", self)
+        self.train_action.triggered.connect(self.start_train)
+        self.stop_action = QAction("&Stop training", self)
+        self.stop_action.triggered.connect(self.stop_training)
+
+    def menu(self) -> QMenu:
+        m = QMenu("Te&xture", self)
+        for a in (self.generate_action, self.cancel_action, self.example_action, self.compare_action,
+                  self.export_action):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.train_action)
+        m.addAction(self.stop_action)
+        return m
+
+    # -- state ------------------------------------------------------------------------------
+    def is_busy(self) -> bool:
+        return self.jobs.busy or self.train_jobs.busy or self.model_jobs.busy
+
+    def model_path(self) -> Optional[str]:
+        d = self.model_combo.currentData()
+        return None if d in (None, CHOOSE) else str(d)
+
+    def volumes(self) -> list:
+        return list(self.result.volumes) if self.result is not None else []
+
+    def current_index(self) -> int:
+        return max(0, self.real_combo.currentIndex())
+
+    def class_names(self) -> list[str]:
+        """The classes listed (not the example)."""
+        out = []
+        for i in range(self.class_list.count()):
+            kind, name = self.class_list.item(i).data(Qt.UserRole)
+            if kind == "class":
+                out.append(name)
+        return out
+
+    def selection(self) -> Optional[tuple[str, Optional[str]]]:
+        """('class', name), ('example', None) or None."""
+        it = self.class_list.currentItem()
+        return tuple(it.data(Qt.UserRole)) if it is not None else None
+
+    def select_class(self, name: str) -> bool:
+        for i in range(self.class_list.count()):
+            if tuple(self.class_list.item(i).data(Qt.UserRole)) == ("class", name):
+                self.class_list.setCurrentRow(i)
+                return True
+        return False
+
+    def select_example(self) -> bool:
+        for i in range(self.class_list.count()):
+            if self.class_list.item(i).data(Qt.UserRole)[0] == "example":
+                self.class_list.setCurrentRow(i)
+                return True
+        return False
+
+    def file_mode(self) -> bool:
+        return self.size_spin.value() > IN_MEMORY_MAX or self.file_check.isChecked()
+
+    @Slot()
+    @Slot(bool)
+    @Slot(int)
+    def _update_enabled(self, *_):
+        busy = self.jobs.busy
+        has_res = self.result is not None
+        loading = self.model_jobs.busy
+        sel = self.selection()
+        can_gen = self.model is not None and sel is not None and not busy and not loading
+        self.generate_button.setEnabled(can_gen)
+        self.generate_action.setEnabled(can_gen)
+        self.generate_button.setToolTip("" if can_gen else self._why_not_generate())
+        self.cancel_button.setEnabled(busy)
+        self.cancel_action.setEnabled(busy)
+        self.model_combo.setEnabled(not busy)
+        for w in (self.example_button, self.example_action):
+            w.setEnabled(self.model is not None and not busy and not loading)
+        self.inspect_example_button.setEnabled(self.model is not None and not busy and not loading
+                                               and self.inspect_volume() is not None)
+        self.class_list.setEnabled(not busy)
+        self.spread_spin.setEnabled(sel is None or sel[0] == "class")
+        big = self.size_spin.value() > IN_MEMORY_MAX
+        if big and not self.file_check.isChecked():
+            self.file_check.blockSignals(True)
+            self.file_check.setChecked(True)
+            self.file_check.blockSignals(False)
+        self.file_check.setEnabled(not big and not busy)
+        fm = self.file_mode()
+        self.out_file_edit.setEnabled(fm and not busy)
+        self.out_file_button.setEnabled(fm and not busy)
+        ref_ok = self.ref_combo.currentData() is not None
+        self.compare_button.setEnabled(has_res and not busy and ref_ok)
+        self.compare_action.setEnabled(has_res and not busy and ref_ok)
+        self.export_button.setEnabled(has_res and not busy)
+        self.export_action.setEnabled(has_res and not busy)
+        tb = self.train_jobs.busy
+        for w in (self.train_button, self.train_action, self.add_data_button, self.remove_data_button,
+                  self.data_table, self.crop_spin, self.steps_spin, self.batch_spin, self.channels_spin,
+                  self.device_combo, self.minutes_spin, self.train_out_edit, self.train_out_button,
+                  self.resume_check):
+            w.setEnabled(not tb)
+        self.stop_button.setEnabled(tb)
+        self.stop_action.setEnabled(tb)
+
+    def _why_not_generate(self) -> str:
+        if self.jobs.busy:
+            return "A job is running."
+        if self.model_jobs.busy:
+            return "The model is loading."
+        if self.model is None:
+            return "Choose a model first (a shipped one or a checkpoint file)."
+        return "Choose a class, or load an example volume."
+
+    def _start(self, kind: str, fn, *args, on_finished, **kwargs) -> bool:
+        if self.jobs.busy:
+            QMessageBox.information(self, "Busy", "Another job is running; wait for it or press Cancel.")
+            return False
+        self._job_kind = kind
+        self.progress.setValue(0)
+        self.progress.setFormat(f"{kind}… %p%")
+        self.context.log(f"Texture: {kind.lower()} started")
+        self.jobs.submit(fn, *args, on_finished=on_finished, on_failed=self._on_job_failed,
+                         on_cancelled=self._on_job_cancelled, description=f"texture {kind.lower()}", **kwargs)
+        return True
+
+    @Slot(float, str)
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(round(fraction * 1000)))
+        self.progress.setFormat(f"{message or self._job_kind} – %p%".replace("&", "&&"))
+
+    def _job_ended(self, text: str, done: bool = False) -> None:
+        self.progress.setValue(1000 if done else 0)
+        self.progress.setFormat(text)
+
+    @Slot(str)
+    def _on_job_failed(self, message: str) -> None:
+        kind = self._job_kind or "Job"
+        self._job_ended(f"{kind} failed")
+        self.context.error(f"{kind} failed", message)
+        self.jobFailed.emit(message)
+
+    @Slot()
+    def _on_job_cancelled(self) -> None:
+        kind = self._job_kind or "Job"
+        self._job_ended(f"{kind} cancelled")
+        self.context.log(f"Texture: {kind.lower()} cancelled")
+        self.context.status("Cancelled")
+        self.jobCancelled.emit()
+
+    @Slot()
+    def cancel(self) -> None:
+        """Cancel button: ask the running job to stop (GUI thread; sets the worker's token)."""
+        if self.jobs.busy:
+            self.progress.setFormat("Cancelling…")
+            self.jobs.cancel()
+
+    # -- the Inspect tab's volume -----------------------------------------------------------
+    def inspect_tab(self):
+        tabs = getattr(self.context.window, "tab_by_key", None) or {}
+        return tabs.get("inspect")
+
+    def inspect_volume(self):
+        tab = self.inspect_tab()
+        return getattr(tab, "volume", None) if tab is not None else None
+
+    def inspect_name(self) -> str:
+        vol = self.inspect_volume()
+        p = getattr(vol, "path", None)
+        return Path(p).name if p else "the Inspect volume"
+
+    def _connect_inspect(self) -> None:
+        if self._inspect_connected:
+            return
+        sig = getattr(self.inspect_tab(), "volumeLoaded", None)
+        if sig is not None:
+            sig.connect(self._on_inspect_volume)
+            self._inspect_connected = True
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        self._connect_inspect()  # in case this tab was built before the Inspect tab
+        self._on_inspect_volume()
+
+    @Slot()
+    def _on_inspect_volume(self) -> None:
+        self._fill_references()
+        self._update_enabled()
+
+    # -- models -----------------------------------------------------------------------------
+    def _checkpoints(self) -> list[str]:
+        return [p for p in get_list(self.context.settings, KEY_CHECKPOINTS) if Path(p).is_file()]
+
+    @staticmethod
+    def _checkpoint_label(path: str) -> str:
+        p = Path(path)
+        name = f"{p.parent.name}/{p.name}" if p.name == "last.pt" or p.name.startswith("step_") else p.name
+        return f"{name} (checkpoint)"
+
+    def _fill_models(self, select: Optional[str] = None) -> None:
+        shipped = shipped_models("texture")
+        items = [(f"{name.capitalize()} (shipped)", str(path)) for name, path in shipped.items()]
+        items += [(self._checkpoint_label(p), p) for p in self._checkpoints()]
+        keep = select or self.model_path()
+        if keep is None and DEFAULT_SHIPPED in shipped:
+            keep = str(shipped[DEFAULT_SHIPPED])
+        self._model_index = fill_model_combo(self.model_combo, items, "Choose a trained texture-gan checkpoint "
+                                             "or model file (.pt)", keep)
+        self._on_model_changed(self._model_index)
+
+    def no_model_text(self) -> str:
+        if shipped_models("texture"):
+            return "Choose a model."
+        return (f"No shipped texture model is installed ({MODELS_DIR / 'texture_rocks.pt'} is missing). "
+                "Choose a trained checkpoint with “Checkpoint file…”, or train one on the Train page.")
+
+    def add_checkpoint(self, path, select: bool = True) -> bool:
+        """Offer a checkpoint file (or run folder) in the model combo (and remember it)."""
+        try:
+            p = resolve_model("texture", str(path))
+        except InputError as exc:
+            self.context.error("Texture model", str(exc))
+            return False
+        p = str(Path(p).resolve())
+        items = [p] + [x for x in get_list(self.context.settings, KEY_CHECKPOINTS) if x != p]
+        self.context.settings.setValue(KEY_CHECKPOINTS, items[:MAX_CHECKPOINTS])
+        self._fill_models(select=p if select else None)
+        return True
+
+    @Slot(int)
+    def _on_model_activated(self, index: int) -> None:
+        if self.model_combo.itemData(index) == CHOOSE:
+            self.choose_checkpoint_dialog()
+
+    def choose_checkpoint_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a texture model or checkpoint",
+                                              last_dir(self.context.settings, KEY_OPEN_DIR),
+                                              "Checkpoints (*.pt);;All files (*)")
+        if path:
+            set_last_dir(self.context.settings, KEY_OPEN_DIR, path)
+            self.add_checkpoint(path)
+        else:  # back to the model chosen before
+            self.model_combo.setCurrentIndex(min(self._model_index, self.model_combo.count() - 1))
+
+    @Slot(int)
+    def _on_model_changed(self, index: int) -> None:
+        data = self.model_combo.itemData(index)
+        if data in (None, CHOOSE):
+            if self.model is None and not self.model_jobs.busy:
+                self.model_label.setText(self.no_model_text())
+            self._update_enabled()
+            return
+        self._model_index = index
+        self.load_model(str(data))
+
+    def load_model(self, path: str) -> None:
+        """Load ``path`` in the background (the newest request wins; an unchanged file comes from the cache)."""
+        if self.model_jobs.busy:
+            self._pending_model = path
+            return
+        self._pending_model = None
+        self._loading_path = path
+        self.model_label.setText(f"Loading {html.escape(Path(path).name)}…")
+        self.model_jobs.submit(load_texture_model, path, self.context.device(), on_finished=self._on_model_loaded,
+                               on_failed=self._on_model_failed, description="texture model")
+
+    def _next_model(self) -> bool:
+        nxt, self._pending_model = self._pending_model, None
+        if nxt is not None and nxt != self._loading_path:
+            self.load_model(nxt)
+            return True
+        return False
+
+    @Slot(object)
+    def _on_model_loaded(self, model) -> None:
+        if self._next_model():
+            return
+        self.model, self.model_error = model, ""
+        for n in model.notices:
+            self.context.log(f"Texture: {n}")
+        info = model.class_info()
+        name = Path(model.path).name if model.path else "model"
+        cfg = model.config
+        text = (f"<b>{html.escape(name)}</b>: step {model.step}, {len(info)} class{'es' if len(info) != 1 else ''}, "
+                f"code size {cfg.code_dim}, trained on {cfg.crop}³ crops; on {model.device}.")
+        if not info:
+            text += ("<br><b>No fitted classes</b>: generate from an example, or fit them (“seqgen texture export "
+                     "CHECKPOINT OUT.pt --data NAME=VOLUME”). " + html.escape(" ".join(model.notices)))
+        self.model_label.setText(text)
+        self.model_label.setToolTip(str(model.path))
+        self._fill_classes(info)
+        self.context.log(f"Texture: model {model.path} (step {model.step}); classes: "
+                         f"{', '.join(c['name'] for c in info) or 'none'}")
+        self._update_enabled()
+        self.modelLoaded.emit()
+
+    @Slot(str)
+    def _on_model_failed(self, message: str) -> None:
+        if self._next_model():
+            return
+        self.model, self.model_error = None, message
+        if self._loading_path:  # not offered again next time (it stays in the list now, to show what failed)
+            kept = [x for x in get_list(self.context.settings, KEY_CHECKPOINTS) if x != self._loading_path]
+            self.context.settings.setValue(KEY_CHECKPOINTS, kept)
+        self._fill_classes([])
+        self.model_label.setText(f"<span style='color:#c0392b'><b>Could not load this model.</b></span> "
+                                 f"{html.escape(message)}")
+        self.context.error("Texture model", message)
+        self._update_enabled()
+        self.modelFailed.emit(message)
+
+    def _fill_classes(self, info: list[dict]) -> None:
+        keep = self.selection()
+        self.class_list.blockSignals(True)
+        self.class_list.clear()
+        for c in info:
+            prev = np.asarray(c["preview"])
+            it = QListWidgetItem(f"{c['name']}\ntraining porosity {c['porosity']:.4f}")
+            if prev.ndim == 2 and prev.size:
+                it.setIcon(slice_icon(prev))
+            it.setData(Qt.UserRole, ("class", c["name"]))
+            it.setData(Qt.UserRole + 1, c)
+            it.setToolTip(f"Class {c['name']}: training porosity {c['porosity']:.4f}; code Gaussian fitted on "
+                          f"{c['n_crops']} crops")
+            self.class_list.addItem(it)
+        if self.example is not None:
+            self._add_example_item()
+        row = 0
+        for i in range(self.class_list.count()):
+            if keep is not None and tuple(self.class_list.item(i).data(Qt.UserRole)) == keep:
+                row = i
+        self.class_list.setCurrentRow(row if self.class_list.count() else -1)
+        self.class_list.blockSignals(False)
+        self._on_class_changed(self.class_list.currentRow())
+
+    def _add_example_item(self) -> None:
+        a = self.example
+        it = QListWidgetItem(f"Example: {self.example_name}\nporosity {a.mean():.4f}, "
+                             f"{a.shape[2]}×{a.shape[1]}×{a.shape[0]}")
+        it.setIcon(slice_icon(central_slice(a)))
+        it.setData(Qt.UserRole, ("example", None))
+        it.setToolTip(f"Generate more like {self.example_source}")
+        self.class_list.addItem(it)
+
+    @Slot(int)
+    def _on_class_changed(self, row: int) -> None:
+        it = self.class_list.item(row) if row >= 0 else None
+        if it is None:
+            self.class_preview.set_image(None)
+            self.class_label.setText("Choose a model to list its texture classes." if self.model is None
+                                     else "No classes: load an example volume.")
+        else:
+            kind, name = it.data(Qt.UserRole)
+            if kind == "class":
+                c = it.data(Qt.UserRole + 1)
+                prev = np.asarray(c["preview"])
+                self.class_preview.set_image(rgb_to_qimage(binary_rgb(prev)) if prev.ndim == 2 and prev.size else None)
+                vs = class_voxel_size(name)
+                self.class_label.setText(f"<b>{html.escape(name)}</b><br>training porosity {c['porosity']:.4f}<br>"
+                                         f"(a real slice of its training data)"
+                                         + (f"<br>voxel size {vs:g} µm" if vs else ""))
+                if vs:
+                    self.voxel_spin.setValue(vs)
+            else:
+                a = self.example
+                self.class_preview.set_image(rgb_to_qimage(binary_rgb(central_slice(a))))
+                self.class_label.setText(f"<b>Example</b> {html.escape(self.example_name)}<br>porosity "
+                                         f"{a.mean():.4f}<br>{a.shape[2]}×{a.shape[1]}×{a.shape[0]} (x×y×z)")
+        if self.result is None:
+            self._fill_references()
+        self._update_enabled()
+
+    @Slot()
+    def new_seed(self) -> None:
+        self.seed_spin.setValue(new_seed())
+
+    # -- the example volume -----------------------------------------------------------------
+    @Slot()
+    def open_example_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "An example volume to continue",
+                                              last_dir(self.context.settings, KEY_OPEN_DIR), VOLUME_FILTER)
+        if path:
+            self.load_example(path)
+
+    def load_example(self, path) -> bool:
+        """Read an example volume in the background; it is listed (and selected) when read."""
+        path = Path(path)
+        set_last_dir(self.context.settings, KEY_OPEN_DIR, path)
+        self._pending_meta = {"example_path": str(path.resolve()), "example_name": path.name}
+        return self._start("Reading example", read_example_job, path, on_finished=self._on_example_read)
+
+    @Slot(object)
+    def _on_example_read(self, vol) -> None:
+        for n in vol.notices:
+            self.context.log(f"Texture: {n}")
+        if vol.voxel_size_um:
+            self.voxel_spin.setValue(float(vol.voxel_size_um))
+        self._job_ended("Example read", done=True)
+        self.set_example(vol.array, self._pending_meta["example_path"], self._pending_meta["example_name"])
+
+    @Slot()
+    def use_inspect_example(self) -> bool:
+        vol = self.inspect_volume()
+        if vol is None:
+            self.context.error("Example", "No volume is open in the Inspect tab.")
+            return False
+        if min(vol.array.shape) < MIN_CROP:
+            self.context.error("Example", f"The Inspect volume is {'×'.join(map(str, vol.array.shape))} voxels; an "
+                                          f"example must be at least {MIN_CROP} along every axis.")
+            return False
+        spin = getattr(self.inspect_tab(), "voxel_spin", None)
+        if spin is not None:
+            self.voxel_spin.setValue(float(spin.value()))
+        self.set_example(vol.array, str(vol.path) if vol.path else "the Inspect volume", self.inspect_name())
+        return True
+
+    def set_example(self, array: np.ndarray, source: str, name: str) -> None:
+        a = np.ascontiguousarray(np.asarray(array) > 0, dtype=np.uint8)
+        self.example, self.example_source, self.example_name = a, source, name
+        for i in range(self.class_list.count()):
+            if self.class_list.item(i).data(Qt.UserRole)[0] == "example":
+                self.class_list.takeItem(i)
+                break
+        self.class_list.blockSignals(True)
+        self._add_example_item()
+        self.class_list.setCurrentRow(self.class_list.count() - 1)
+        self.class_list.blockSignals(False)
+        self._on_class_changed(self.class_list.currentRow())
+        self._fill_references()
+        self.context.log(f"Texture: example {source}: {a.shape[2]}×{a.shape[1]}×{a.shape[0]}, porosity {a.mean():.4f}")
+        self.exampleLoaded.emit()
+
+    # -- generation -------------------------------------------------------------------------
+    @Slot(int)
+    def _on_size_changed(self, value: int) -> None:
+        self._update_enabled()
+
+    @Slot()
+    def choose_output_file(self) -> bool:
+        start = self.out_file_edit.text().strip() or str(Path(last_dir(self.context.settings, KEY_EXPORT_DIR))
+                                                         / "texture.tif")
+        path, _ = QFileDialog.getSaveFileName(self, "Write the volumes to", start, "Multi-page TIFF (*.tif *.tiff)")
+        if not path:
+            return False
+        if Path(path).suffix.lower() not in (".tif", ".tiff"):
+            path += ".tif"
+        self.out_file_edit.setText(path)
+        return True
+
+    @Slot()
+    def start_generate(self) -> bool:
+        if self.model is None:
+            self.context.error("Generate", self.model_error or self._why_not_generate())
+            return False
+        sel = self.selection()
+        if sel is None:
+            self.context.error("Generate", "Choose a class, or load an example volume (“From example…”).")
+            return False
+        size, count, seed = int(self.size_spin.value()), int(self.count_spin.value()), int(self.seed_spin.value())
+        try:
+            check_shape(size)
+        except InputError as exc:
+            self.context.error("Generate", str(exc))
+            return False
+        out = None
+        if self.file_mode():
+            if not self.out_file_edit.text().strip() and not self.choose_output_file():
+                return False
+            out = Path(self.out_file_edit.text().strip()).expanduser()
+            if out.suffix.lower() not in (".tif", ".tiff"):
+                out = out.with_name(out.name + ".tif")
+                self.out_file_edit.setText(str(out))
+            if not out.parent.is_dir():
+                self.context.error("Generate", f"The folder {out.parent} does not exist.")
+                return False
+            there = [p for p in output_paths(out, count) if p.exists()]
+            if there:
+                ans = QMessageBox.question(self, "Generate", f"{', '.join(p.name for p in there[:4])}"
+                                           f"{' …' if len(there) > 4 else ''} already exist in {out.parent}. "
+                                           "Replace?", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+                if ans != QMessageBox.Yes:
+                    return False
+            self.context.settings.setValue(KEY_GEN_OUT, str(out))
+        kind, name = sel
+        kwargs = {"cls": name} if kind == "class" else {"example": self.example, "example_source": self.example_source}
+        what = f"class {name}" if kind == "class" else f"like {self.example_name}"
+        where = f" into {out}" if out is not None else ""
+        self.context.log(f"Texture: generating {count} × {size}³ {what}, seed {seed}{where}")
+        return self._start("Generating", generate_job, self.model, size, seed, count=count,
+                           spread=float(self.spread_spin.value()), out=out,
+                           voxel_size_um=float(self.voxel_spin.value()), preview_edge=PREVIEW_EDGE,
+                           on_finished=self._on_generated, **kwargs)
+
+    @Slot(object)
+    def _on_generated(self, res: TextureResult) -> None:
+        self.result = res
+        self.comparison = None
+        self._gen_id += 1
+        self._scenes = {}
+        for n in res.notices:
+            self.context.log(f"Texture: {n}")
+        self.real_combo.blockSignals(True)
+        self.real_combo.clear()
+        for i in range(len(res)):
+            self.real_combo.addItem(f"{i + 1} of {len(res)} · φ {res.porosity[i]:.3f}", i)
+        self.real_combo.setCurrentIndex(0)
+        self.real_combo.blockSignals(False)
+        where = f"; written to {', '.join(str(p) for p in res.files)}" if res.files else ""
+        self.context.log(f"Texture: generated {len(res)} × {res.size}³ {res.label} on {res.device}, seed {res.seed}"
+                         f"{where}; porosity {', '.join(f'{p:.4f}' for p in res.porosity)}")
+        text = (f"Seed <b>{res.seed}</b> (saved with every output) · {len(res)} × {res.size}³ {html.escape(res.label)}"
+                f" · mean porosity {np.mean(res.porosity):.4f}")
+        if res.files:
+            text += f"<br>Written to {html.escape(str(res.files[0]))}" + (" …" if len(res.files) > 1 else "")
+            if res.partial:
+                e = res.volumes[0].shape[0]
+                text += f"<br>Shown: the central {e}³ of each volume (from z = y = x = {res.offset})."
+        self.gen_label.setText(text)
+        self.histograms.clear()
+        self.kl_table.setRowCount(0)
+        self.kl_note.setText("")
+        self._fill_references()
+        self._job_ended(f"Generated {len(res)}", done=True)
+        self.views.setCurrentIndex(0)
+        self._show_realisation(0)
+        self._update_enabled()
+        self.generated.emit()
+
+    @Slot(int)
+    def _on_realisation_changed(self, index: int) -> None:
+        if self.result is not None and index >= 0:
+            self._show_realisation(index)
+
+    def _show_realisation(self, index: int) -> None:
+        res = self.result
+        vol = res.volumes[index]
+        self.slices.set_volume(vol)
+        if res.partial:
+            self.real_info.setText(f"central {vol.shape[0]}³ of the {res.size}³ volume {res.files[index].name} "
+                                   f"(porosity {res.porosity[index]:.4f}; of this part {vol.mean():.4f}); "
+                                   f"seed {res.seed}")
+        else:
+            name = f" ({res.files[index].name})" if res.files else ""
+            self.real_info.setText(f"{res.size}³ voxels{name}, porosity {res.porosity[index]:.4f}; seed {res.seed}")
+        if index in self._scenes:
+            self._show_scene(index, self._scenes[index], reset_camera=False)
+        elif not self.scene_jobs.busy:
+            self.scene_jobs.submit(scene_job, self._gen_id, index, vol, on_finished=self._on_scene,
+                                   on_failed=self._on_scene_failed, description="texture 3D scene")
+        # else: _on_scene starts the scene of the then-current realisation
+
+    @Slot(object)
+    def _on_scene(self, res) -> None:
+        gen_id, index, scene = res
+        if gen_id != self._gen_id or self.result is None:
+            if self.result is not None:
+                self._show_realisation(self.current_index())
+            return
+        self._scenes[index] = scene
+        cur = self.current_index()
+        if index == cur:
+            self._show_scene(index, scene, reset_camera=len(self._scenes) == 1)
+        else:
+            self._show_realisation(cur)
+
+    @Slot(str)
+    def _on_scene_failed(self, message: str) -> None:
+        # e.g. an all-grain realisation: nothing to draw, which is not an error dialog's worth
+        self.context.log(f"Texture: 3D view: {message}")
+        self.view3d.clear()
+
+    def _show_scene(self, index: int, scene: SceneData, reset_camera: bool) -> None:
+        try:
+            self.view3d.show_scene(scene, reset_camera=reset_camera)
+        except Exception as exc:  # a rendering problem must not take the tab down
+            self.context.error("3D view", f"The 3D view could not draw this realisation: {exc}")
+            return
+        self.sceneReady.emit(index)
+
+    # -- comparison -------------------------------------------------------------------------
+    def _reference_class(self) -> Optional[str]:
+        if self.result is not None:
+            return self.result.cls
+        sel = self.selection()
+        return sel[1] if sel is not None and sel[0] == "class" else None
+
+    def _add_ref(self, text: str, data: Optional[str], tip: str) -> None:
+        self.ref_combo.addItem(text, data)
+        i = self.ref_combo.count() - 1
+        self.ref_combo.setItemData(i, tip, Qt.ToolTipRole)
+        model = self.ref_combo.model()
+        item = model.item(i) if isinstance(model, QStandardItemModel) else None
+        if item is not None and data is None:
+            item.setEnabled(False)
+
+    def _fill_references(self) -> None:
+        keep = self.ref_combo.currentData()
+        self.ref_combo.blockSignals(True)
+        self.ref_combo.clear()
+        cls = self._reference_class()
+        rock = class_rock(cls)
+        if rock is not None:
+            p = shared_class_path(cls)
+            fname = SHARED_CLASS_FILES[rock]
+            self._add_ref(f"Held-out crops of {fname}", "heldout" if p else None,
+                          f"Random crops of {p} from its held-out part" if p
+                          else f"{fname} is not in ../shared/data/rocks here")
+        if self.example is not None:
+            self._add_ref(f"Crops of the example ({self.example_name})", "example",
+                          f"Random crops of {self.example_source}")
+        has = self.inspect_volume() is not None
+        self._add_ref("The volume open in Inspect", "inspect" if has else None,
+                      f"Random crops of {self.inspect_name()}" if has else "Open a volume in the Inspect tab first")
+        idx = self.ref_combo.findData(keep) if keep is not None else -1
+        if idx < 0:
+            idx = next((i for i in range(self.ref_combo.count()) if self.ref_combo.itemData(i) is not None), 0)
+        self.ref_combo.setCurrentIndex(idx)
+        self.ref_combo.blockSignals(False)
+        self._update_enabled()
+
+    def select_reference(self, kind: str) -> bool:
+        idx = self.ref_combo.findData(kind)
+        if idx >= 0:
+            self.ref_combo.setCurrentIndex(idx)
+        return idx >= 0
+
+    @Slot()
+    def start_compare(self) -> bool:
+        if self.result is None:
+            return False
+        ref = self.ref_combo.currentData()
+        if ref is None:
+            self.context.error("Compare", "This reference is not available here.")
+            return False
+        kwargs = {}
+        if ref == "heldout":
+            kind, kwargs = "heldout", {"cls": self.result.cls}
+        elif ref == "example":
+            kind, kwargs = "volume", {"array": self.example, "array_label": self.example_name}
+        else:
+            vol = self.inspect_volume()
+            if vol is None:
+                self.context.error("Compare", "No volume is open in the Inspect tab.")
+                return False
+            kind, kwargs = "volume", {"array": vol.array, "array_label": self.inspect_name()}
+        return self._start("Comparing", compare_job, self.volumes(), kind, n_ref=int(self.ncrops_spin.value()),
+                           seed=int(self.result.seed), voxel_size_um=float(self.result.metadata[0]["voxel_size_um"]),
+                           permeability=self.perm_check.isChecked(), on_finished=self._on_compared, **kwargs)
+
+    @Slot(object)
+    def _on_compared(self, comp) -> None:
+        self.comparison = comp
+        self.histograms.show_comparison(comp)
+        rows = comp.rows()
+        self.kl_table.setRowCount(len(rows))
+        for i, (label, unit, g, r, kl, note) in enumerate(rows):
+            u = "" if unit == "–" else f" ({unit})"
+            cells = [f"{label}{u}", f"{fmt(g[0])} ± {fmt(g[1])} (n={g[2]})", f"{fmt(r[0])} ± {fmt(r[1])} (n={r[2]})",
+                     fmt(kl) if kl is not None else "n/a"]
+            for j, text in enumerate(cells):
+                it = QTableWidgetItem(text)
+                if j == 3:
+                    it.setData(Qt.UserRole, kl)
+                    it.setToolTip(note or "KL(reference ‖ realisations), nats; 50 bins, pseudo-count 0.5")
+                    it.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                self.kl_table.setItem(i, j, it)
+        notes = [f"{label}: {note}" for (label, _, _, _, _, note) in rows if note]
+        part = (f" Realisations: the central {self.result.volumes[0].shape[0]}³ of each volume."
+                if self.result is not None and self.result.partial else "")
+        self.kl_note.setText(f"Reference: {html.escape(comp.reference_label)}; voxel size "
+                             f"{comp.voxel_size_um:g} µm.{part} KL(reference ‖ realisations) in nats "
+                             "(core.compare: 50 bins over both sets, pseudo-count 0.5); few samples give noisy KL."
+                             + ("<br>" + "<br>".join(html.escape(n) for n in notes) if notes else ""))
+        self.context.log("Texture: KL vs " + comp.reference_label + ": " +
+                         ", ".join(f"{label} {fmt(kl) if kl is not None else 'n/a'}"
+                                   for (label, _, _, _, kl, _) in rows))
+        self._job_ended("Compared", done=True)
+        self.views.setCurrentIndex(1)
+        self._update_enabled()
+        self.compared.emit()
+
+    def kl_values(self) -> dict[str, Optional[float]]:
+        """{property label: KL} as shown in the table."""
+        return {self.kl_table.item(i, 0).text(): self.kl_table.item(i, 3).data(Qt.UserRole)
+                for i in range(self.kl_table.rowCount())}
+
+    # -- export -----------------------------------------------------------------------------
+    @Slot()
+    def export_dialog(self) -> None:
+        if self.result is None:
+            return
+        filters = ";;".join(EXPORT_FILTERS.values())
+        what = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.result.cls or "example")
+        stem = f"texture_{what}_seed{self.result.seed}"
+        if self.export_which.currentData() == "one":
+            stem += f"_r{self.current_index() + 1:03d}"
+        suggest = str(Path(last_dir(self.context.settings, KEY_EXPORT_DIR)) / f"{stem}.tif")
+        path, flt = QFileDialog.getSaveFileName(self, "Export realisations", suggest, filters)
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += next((s for s, f in EXPORT_FILTERS.items() if f == flt), ".tif")
+        self.export(Path(path), all_realisations=self.export_which.currentData() == "all")
+
+    def export(self, path, all_realisations: bool = False) -> bool:
+        """Write the selected (or every) whole realisation with its metadata; several get _001, _002, …"""
+        from core.rock.gui_support import numbered_paths
+
+        if self.result is None:
+            return False
+        path = Path(path)
+        if path.suffix.lower() not in EXPORT_FILTERS and path.suffix.lower() != ".tiff":
+            self.context.error("Export", f"Choose one of {', '.join(EXPORT_FILTERS)} "
+                                         f"(not '{path.suffix or path.name}').")
+            return False
+        res = self.result
+        indices = list(range(len(res))) if all_realisations else [self.current_index()]
+        paths = numbered_paths(path, len(indices))
+        sources = [res.files[i] if res.files else res.volumes[i] for i in indices]
+        metas = [res.metadata[i] for i in indices]
+        set_last_dir(self.context.settings, KEY_EXPORT_DIR, path)
+        return self._start("Exporting", export_job, paths, sources, metas,
+                           voxel_size_um=float(res.metadata[0]["voxel_size_um"]), on_finished=self._on_exported)
+
+    @Slot(object)
+    def _on_exported(self, paths) -> None:
+        self._job_ended(f"Exported {len(paths)}", done=True)
+        for p in paths:
+            self.context.log(f"Texture: wrote {p}")
+        self.context.status(f"Wrote {len(paths)} file(s)")
+        self.exported.emit([str(p) for p in paths])
+
+    # -- training ---------------------------------------------------------------------------
+    @Slot(int)
+    def _on_side_changed(self, index: int) -> None:
+        if index == 1:
+            self.views.setCurrentIndex(2)
+        elif self.views.currentIndex() == 2:
+            self.views.setCurrentIndex(0)
+
+    @Slot()
+    def add_data_dialog(self) -> None:
+        from core.rock.gui_support import shared_data_dir
+
+        base = shared_data_dir()
+        rocks = base / "rocks" if base else None
+        start = str(rocks) if rocks and rocks.is_dir() else last_dir(self.context.settings, KEY_OPEN_DIR)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Training volumes", start, VOLUME_FILTER)
+        self.add_training_files(paths)
+
+    def add_training_files(self, paths, names=None) -> None:
+        """Add volumes; each gets its class name (default: the file stem before '_', berea_400 → berea)."""
+        from core.texture.data import default_class_name
+
+        have = {p for _, p in self.training_data()}
+        names = list(names) if names is not None else [None] * len(list(paths))
+        for p, name in zip(paths, names):
+            p = str(Path(p).resolve())
+            if p in have:
+                continue
+            r = self.data_table.rowCount()
+            self.data_table.insertRow(r)
+            self.data_table.setItem(r, 0, QTableWidgetItem(name or default_class_name(p)))
+            it = QTableWidgetItem(Path(p).name)
+            it.setData(Qt.UserRole, p)
+            it.setToolTip(p)
+            it.setFlags(it.flags() & ~Qt.ItemIsEditable)
+            self.data_table.setItem(r, 1, it)
+            have.add(p)
+
+    @Slot()
+    def remove_selected_data(self) -> None:
+        rows = sorted({i.row() for i in self.data_table.selectedIndexes()}, reverse=True)
+        for r in rows:
+            self.data_table.removeRow(r)
+
+    def training_data(self) -> list[tuple[str, str]]:
+        """(class name, path) of each training volume."""
+        out = []
+        for r in range(self.data_table.rowCount()):
+            name, it = self.data_table.item(r, 0), self.data_table.item(r, 1)
+            out.append(((name.text() if name else "").strip(), it.data(Qt.UserRole)))
+        return out
+
+    @Slot()
+    def choose_train_dir(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Run folder", self.train_out_edit.text() or str(Path.home()))
+        if d:
+            self.train_out_edit.setText(d)
+            self.resume_check.setChecked((Path(d) / "last.pt").is_file())
+
+    @Slot()
+    def start_train(self) -> bool:
+        if self.train_jobs.busy:
+            return False
+        data = self.training_data()
+        if not data:
+            self.context.error("Train", "Add at least one training volume.")
+            return False
+        bad = [n for n, _ in data if not n or any(c in n for c in "=/\\")]
+        if bad:
+            self.context.error("Train", "Every volume needs a class name without '=', '/' or '\\' "
+                                        f"(got {', '.join(repr(b) for b in bad)}).")
+            return False
+        if self.crop_spin.value() % FACTOR:
+            self.context.error("Train", f"The crop must be a multiple of {FACTOR} (got {self.crop_spin.value()}).")
+            return False
+        text = self.train_out_edit.text().strip()
+        if not text:
+            self.context.error("Train", "Choose an output folder for the run.")
+            return False
+        out = Path(text).expanduser()
+        resume = self.resume_check.isChecked()
+        if not resume and (out / "last.pt").is_file():
+            ans = QMessageBox.question(self, "Train", f"{out} already holds a training run. Resume it?\n\n"
+                                       "(No keeps it untouched; choose another output folder for a new run.)",
+                                       QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
+            if ans != QMessageBox.Yes:
+                return False
+            resume = True
+            self.resume_check.setChecked(True)
+        seed = new_seed()
+        self.train_out = out
+        self.train_result = None
+        self.context.settings.setValue(KEY_TRAIN_OUT, str(out))
+        self.loss_plot.clear("Waiting for the first logged losses…")
+        self.train_progress.setValue(0)
+        self.train_progress.setFormat("Starting… %p%")
+        what = "Resuming" if resume else "Training"
+        self.train_status.setText(f"{what} in {out}")
+        self.train_info.setText(f"Run folder: {out}")
+        classes = sorted({n for n, _ in data})
+        self.context.log(f"Texture: {what.lower()} on classes {', '.join(classes)} "
+                         f"({', '.join(Path(p).name for _, p in data)}) → {out}"
+                         + ("" if resume else f" (seed {seed})"))
+        self.train_jobs.submit(train_job, [f"{n}={p}" for n, p in data], out_dir=out, crop=int(self.crop_spin.value()),
+                               steps=int(self.steps_spin.value()), batch=int(self.batch_spin.value()),
+                               channels=int(self.channels_spin.value()), device=self.device_combo.currentData(),
+                               max_minutes=float(self.minutes_spin.value()), resume=resume, seed=seed,
+                               on_finished=self._on_trained, on_failed=self._on_train_failed,
+                               on_cancelled=self._on_train_cancelled, description="texture training")
+        self.log_timer.start()
+        self.views.setCurrentIndex(2)
+        return True
+
+    @Slot()
+    def stop_training(self) -> None:
+        """Stop button: the trainer stops after its current step, writes a checkpoint and fits the classes."""
+        if self.train_jobs.busy:
+            self.train_progress.setFormat("Stopping (writing a checkpoint)…")
+            self.train_jobs.cancel()
+
+    @Slot(float, str)
+    def _on_train_progress(self, fraction: float, message: str) -> None:
+        self.train_progress.setValue(int(round(fraction * 1000)))
+        short = message.split(" · ")[0] if message else "Training"
+        self.train_progress.setFormat(f"{short} – %p%")
+        self.train_status.setText(message)
+
+    @Slot()
+    def poll_log(self) -> None:
+        """Re-read the run's log.csv (QTimer while training, and once at the end)."""
+        if self.train_out is None:
+            return
+        from core.train import read_log
+
+        path = self.train_out / "log.csv"
+        if not path.is_file():
+            return
+        try:
+            rows = read_log(path)
+        except Exception:  # a line being written right now: try again at the next tick
+            return
+        self.loss_plot.set_rows(rows)
+
+    @Slot(object)
+    def _on_trained(self, result) -> None:
+        self.log_timer.stop()
+        self.poll_log()
+        self.train_result = result
+        for n in result.notices:
+            self.context.log(f"Texture: {n}")
+        self.resume_check.setChecked(True)
+        if result.checkpoint is None:
+            msg = f"The run in {result.out_dir} is already at step {result.step}; raise Steps to train further."
+            self.train_progress.setFormat("Nothing to do")
+        else:
+            losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items())
+            limited = " (time limit reached: Train with “Resume” goes on)" if result.time_limited else ""
+            msg = (f"Trained to step {result.step}{limited} ({losses}). Checkpoint {result.checkpoint} with its "
+                   "classes — now in the Generate page's model list.")
+            self.train_progress.setValue(1000)
+            self.train_progress.setFormat(f"Done: step {result.step}")
+            self.add_checkpoint(result.checkpoint, select=False)
+        self.train_status.setText(msg)
+        self.train_info.setText(msg)
+        self.context.log(f"Texture: {msg}")
+        self.trainingEnded.emit("finished")
+
+    @Slot()
+    def _on_train_cancelled(self) -> None:
+        self.log_timer.stop()
+        self.poll_log()
+        out = self.train_out
+        last = out / "last.pt" if out is not None else None
+        steps = sorted(out.glob("step_*.pt")) if out is not None and out.is_dir() else []
+        m = re.match(r"step_(\d+)\.pt", steps[-1].name) if steps else None
+        at = f" at step {int(m.group(1))}" if m else ""
+        if last is not None and last.is_file():
+            msg = (f"Training stopped{at}; checkpoint saved: {last}. Press Train with “Resume” ticked to "
+                   "continue; the checkpoint is in the model list.")
+            self.add_checkpoint(last, select=False)
+            self.resume_check.setChecked(True)
+        else:
+            msg = "Training stopped before its first step; nothing was saved."
+        self.train_progress.setValue(0)
+        self.train_progress.setFormat(f"Stopped{at}")
+        self.train_status.setText(msg)
+        self.train_info.setText(msg)
+        self.context.log(f"Texture: {msg}")
+        self.trainingEnded.emit("cancelled")
+
+    @Slot(str)
+    def _on_train_failed(self, message: str) -> None:
+        self.log_timer.stop()
+        self.poll_log()
+        self.train_progress.setValue(0)
+        self.train_progress.setFormat("Training failed")
+        self.train_status.setText(message)
+        self.context.error("Training failed", message)
+        self.trainingEnded.emit("failed")
+
+    # -- closing ----------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        self.log_timer.stop()
+        self.jobs.shutdown()
+        self.model_jobs.shutdown()
+        self.scene_jobs.shutdown()
+        self.train_jobs.shutdown(timeout_ms=60000)  # a stopped run writes its checkpoint first
+        self.view3d.close_plotter()

@@ -1,0 +1,217 @@
+"""``seqgen texture train | classes | generate | export``; ``register(subparsers)`` is wired into core.cli.
+
+Standalone for testing: ``python -m core.texture.cli texture train ...`` (also under torchrun).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+DEFAULT_MODEL = "rocks"  # resources/models/texture_rocks.pt
+
+
+def register(subparsers) -> None:
+    """Add the ``texture`` command group to a ``seqgen`` argparse sub-parser set."""
+    from ..train.cliargs import add_time_limit_option
+
+    tex = subparsers.add_parser("texture", help="multi-texture 3D synthesis with class selection (GAN)",
+                                description="Train one GAN on several textures (rock types), list its classes, "
+                                            "generate seamless volumes of any size of a chosen class or like an "
+                                            "example volume.")
+    sub = tex.add_subparsers(dest="texture_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("train", help="train (or resume) a multi-texture GAN on segmented volumes",
+                       description="Each --data [NAME=]PATH adds a class (NAME defaults to the file stem before "
+                                   "'_': berea_400.tif → berea; a folder of volumes is one class). Trains on random "
+                                   "crops of the training parts only (berea_400 z<300, ketton_256 z<192, "
+                                   "bentheimer_500 z<375); at the end the classes are fitted (classes.pt). "
+                                   "Multi-GPU: torchrun --nproc_per_node=N -m core.texture.cli texture train ...")
+    p.add_argument("--data", action="append", required=True, metavar="[NAME=]PATH",
+                   help="training volume or folder of volumes of one class (repeatable)")
+    p.add_argument("--crop", type=int, default=64, help="crop edge in voxels, multiple of 8 (default 64)")
+    p.add_argument("--steps", type=int, default=2000, help="total training steps (default 2000)")
+    p.add_argument("--batch", type=int, default=8, help="crop pairs per step per process (default 8)")
+    p.add_argument("--lr", type=float, default=2e-4, help="Adam step size (default 2e-4)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    p.add_argument("--out", required=True, metavar="DIR", help="run folder: checkpoints, log.csv, classes.pt")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--checkpoint-every", type=int, default=500, metavar="N",
+                   help="checkpoint every N steps (default 500)")
+    add_time_limit_option(p)
+    p.add_argument("--log-every", type=int, default=10, metavar="N", help="log mean losses every N steps (default 10)")
+    p.add_argument("--check-every", type=int, default=0, metavar="N",
+                   help="porosity and code statistics check every N steps (0 = off)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
+    p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"], help="pore phase of grey data")
+    g = p.add_argument_group("model (ignored on --resume: the run keeps its own)")
+    g.add_argument("--code-dim", type=int, default=16, help="texture code size (default 16)")
+    g.add_argument("--noise-channels", type=int, default=8, help="noise channels at 1/8 resolution (default 8)")
+    g.add_argument("--g-channels", type=int, default=64, help="generator width at 1/8 resolution (default 64)")
+    g.add_argument("--g-fine", type=int, default=4, help="generator channels at full resolution (default 4)")
+    g.add_argument("--e-channels", type=int, default=32, help="encoder base width (default 32)")
+    g.add_argument("--d-channels", type=int, default=32, help="patch critics' base width (default 32)")
+    g.add_argument("--dz-hidden", type=int, default=128, help="latent critic width (default 128)")
+    for name, help_ in (("alpha1", "L_x in G's loss"), ("alpha2", "L_xx in G's loss"),
+                        ("beta1", "L_z in E's loss"), ("beta2", "L_xx in E's loss")):
+        g.add_argument(f"--{name}", type=float, default=1.0, help=f"weight of {help_} (default 1)")
+    g.add_argument("--porosity-weight", type=float, default=10.0,
+                   help="extra loss: reconstructions keep their crop's porosity, weight γ (default 10; 0 = off)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("classes", help="list the texture classes a model can generate",
+                       description="Class names with their training porosity and the crops their code "
+                                   "Gaussian was fitted on.")
+    p.add_argument("--model", default=DEFAULT_MODEL,
+                   help=f"shipped model name, model/checkpoint file or run folder (default: {DEFAULT_MODEL})")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_classes)
+
+    p = sub.add_parser("generate", help="generate volumes of a class, or like an example volume",
+                       description="One multi-page uint8 TIFF per realisation (1 = pore), written slab by slab "
+                                   "(bounded memory at any size); seed, model, class and code are in its "
+                                   "metadata. The same seed gives the same volume.")
+    p.add_argument("--model", default=DEFAULT_MODEL,
+                   help=f"shipped model name, model/checkpoint file or run folder (default: {DEFAULT_MODEL})")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--class", dest="cls", metavar="NAME", help="texture class (see 'seqgen texture classes')")
+    what.add_argument("--example", metavar="VOLUME", help="a volume whose texture to continue")
+    p.add_argument("--size", type=int, required=True, metavar="N", help="edge of the cubic volume, multiple of 8")
+    p.add_argument("--count", type=int, default=1, help="number of realisations (default 1)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
+    p.add_argument("--spread", type=float, default=1.0,
+                   help="scale of the class code draw around the class mean (0 = the mean; default 1)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.tif",
+                   help="output TIFF; with --count > 1, OUT_001.tif, OUT_002.tif, ...")
+    p.add_argument("--voxel-size", type=float, default=1.0, metavar="MICRONS", help="voxel size written to the TIFF")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"], help="pore phase of the example")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("export", help="make a small model file to ship from a training checkpoint",
+                       description="Keeps encoder and generator weights, config, training provenance and the "
+                                   "class table (from classes.pt beside the checkpoint, or fitted anew with "
+                                   "--data); drops the critics, optimiser and random states.")
+    p.add_argument("checkpoint", help="training checkpoint (last.pt, step_*.pt) or run folder")
+    p.add_argument("output", help="model file to write (.pt)")
+    p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
+    p.add_argument("--data", action="append", metavar="[NAME=]PATH",
+                   help="fit the classes anew on these volumes (repeatable)")
+    p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"], help="pore phase of grey data")
+    p.set_defaults(func=cmd_export)
+
+
+def _note(msg: str, quiet: bool = False) -> None:
+    if not quiet:
+        print(f"note: {msg}", file=sys.stderr)
+
+
+def cmd_train(args) -> int:
+    from ..cli import make_state
+    from ..jobs import new_seed
+    from ..train.cliargs import train_config_from_args
+    from .config import TextureGANConfig
+    from .train import train
+
+    other_rank = int(os.environ.get("RANK", "0")) != 0  # only rank 0 talks under torchrun
+    cfg = TextureGANConfig(code_dim=args.code_dim, noise_channels=args.noise_channels, g_channels=args.g_channels,
+                           g_fine=args.g_fine, e_channels=args.e_channels, d_channels=args.d_channels,
+                           dz_hidden=args.dz_hidden, crop=args.crop, alpha1=args.alpha1, alpha2=args.alpha2,
+                           beta1=args.beta1, beta2=args.beta2, porosity_weight=args.porosity_weight)
+    seed = args.seed if args.seed is not None else new_seed()
+    if args.seed is None and not args.resume:
+        _note(f"seed {seed}", other_rank)
+    tcfg = train_config_from_args(args, seed)
+    state, progress, token = make_state(args.quiet or other_rank)
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        # torchrun answers Ctrl+C with SIGTERM to the workers: a cancel, so all ranks stop at one step.
+        signal.signal(signal.SIGTERM, lambda signum, frame: token.cancel())
+    result = train(args.data, cfg, tcfg, pore=args.pore, state=state)
+    progress.done()
+    for n in result.notices:
+        _note(n, other_rank)
+    if not other_rank:
+        print(f"trained to step {result.step}; checkpoint {result.checkpoint}; log {Path(args.out) / 'log.csv'}")
+    return 0
+
+
+def _load(args):
+    from ..shipped import resolve_model
+    from .load import load_model
+
+    path = resolve_model("texture", args.model)
+    model = load_model(path, device=getattr(args, "device", "cpu"))
+    return path, model
+
+
+def cmd_classes(args) -> int:
+    path, model = _load(args)
+    rows = [{"class": c["name"], "training_porosity": round(c["porosity"], 6), "crops": c["n_crops"]}
+            for c in model.class_info()]
+    if args.json:
+        print(json.dumps({"model": str(path), "step": model.step, "classes": rows, "notices": model.notices}, indent=2))
+        return 0
+    for n in model.notices:
+        _note(n)
+    if not rows:
+        print(f"{path}: no fitted classes")
+        return 0
+    print(f"{path} (step {model.step}): {len(rows)} classes")
+    width = max(len(r["class"]) for r in rows)
+    for r in rows:
+        print(f"  {r['class']:<{width}}  training porosity {r['training_porosity']:.4f}  "
+              f"(code Gaussian of {r['crops']} crops)")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from ..cli import make_state
+    from ..jobs import new_seed
+    from .generate import check_shape, generate_files
+
+    check_shape(args.size)  # before loading anything
+    seed = args.seed if args.seed is not None else new_seed()
+    path, model = _load(args)
+    state, progress, _ = make_state(args.quiet)
+    written = generate_files(model, args.output, args.size, seed, cls=args.cls, example=args.example,
+                             count=args.count, spread=args.spread, pore=args.pore, voxel_size_um=args.voxel_size,
+                             state=state)
+    progress.done()
+    for n in model.notices + written.notices:
+        _note(n)
+    for w in written:
+        what = f"class {args.cls}" if args.cls else f"like {Path(args.example).name}"
+        print(f"wrote {w.path}: {'×'.join(map(str, w.shape))} (z×y×x), {what}, porosity {w.porosity:.4f}")
+    print(f"seed {seed}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from ..shipped import resolve_model
+    from .export import export
+
+    src = resolve_model("texture", args.checkpoint)
+    out, model = export(src, args.output, half=args.half, data=args.data, pore=args.pore)
+    print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MiB) from {src} at step {model.step}; "
+          f"classes: {', '.join(model.class_names())}")
+    return 0
+
+
+def main(argv=None) -> int:
+    """Standalone entry (for tests and torchrun) with the same error handling as ``seqgen``."""
+    from ..cli import run_command
+
+    parser = argparse.ArgumentParser(prog="python -m core.texture.cli")
+    register(parser.add_subparsers(dest="command", required=True))
+    return run_command(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

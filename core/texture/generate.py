@@ -1,0 +1,221 @@
+"""Generate volumes of a chosen texture: by class (a draw from its code Gaussian) or like an example volume."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..errors import InputError
+from ..io import binarize, check_budget
+from ..jobs import TaskState, ensure_state
+from .classes import encode_crops
+from .config import FACTOR, MIN_CROP
+from .load import TextureModel, load_model
+from .task import KIND
+from .tiled import CODE_STREAM, TiledGenerator, derive_seed, tile_cells, write_tiff_slabs
+
+MIN_SIZE = 16        # smallest output edge (voxels)
+EXAMPLE_CROPS = 32   # random crops of an example volume whose codes are averaged
+
+
+def check_shape(size) -> tuple[int, int, int]:
+    """``size`` (N or (z, y, x)) → a shape whose edges are multiples of 8 and at least MIN_SIZE."""
+    shape = (int(size),) * 3 if np.isscalar(size) else tuple(int(s) for s in size)
+    if len(shape) != 3:
+        raise InputError(f"The size must be one edge N or three edges z, y, x (got {size}).")
+    bad = [s for s in shape if s % FACTOR or s < MIN_SIZE]
+    if bad:
+        raise InputError(f"Each edge of the volume must be a multiple of {FACTOR} and at least {MIN_SIZE} voxels "
+                         f"(got {'×'.join(map(str, shape))}; e.g. {max(MIN_SIZE, -(-bad[0] // FACTOR) * FACTOR)}).")
+    return shape
+
+
+def encode_example(model: TextureModel, volume, *, n_crops: int = EXAMPLE_CROPS, pore: str = "auto",
+                   state: TaskState | None = None) -> tuple[torch.Tensor, list[str]]:
+    """(mean code, notices) of an example volume (a path or an array; grey data is binarised).
+
+    The code is the mean of E over ``n_crops`` random cubic crops of the training crop size, or of
+    the volume's smallest edge when that is smaller (fixed RNG, so the same example always gives
+    the same code); a cube of exactly that edge is encoded whole.
+    """
+    state = ensure_state(state)
+    notices: list[str] = []
+    if isinstance(volume, (str, os.PathLike)):
+        from ..io import read_volume
+
+        vol = read_volume(volume, pore=pore, state=state.sub(0.0, 0.5))
+        a, notices = vol.array, list(vol.notices)
+    else:
+        a = np.asarray(volume)
+        if a.ndim != 3:
+            raise InputError(f"The example must be a 3D volume; this one has shape {a.shape}.")
+        if not (a.dtype == np.uint8 and a.max(initial=0) <= 1):
+            a, note = binarize(a, pore)
+            notices += [f"Example volume: {note}"] if note else []
+    if min(a.shape) < MIN_CROP:
+        raise InputError(f"The example volume is {'×'.join(map(str, a.shape))} voxels (z×y×x); it must be at "
+                         f"least {MIN_CROP} voxels along every axis.")
+    edge = min(model.config.crop, min(a.shape))
+    rng = np.random.default_rng(0)
+    if all(s == edge for s in a.shape):
+        crops = [a]
+    else:
+        crops = []
+        for _ in range(int(n_crops)):
+            z, y, x = (int(rng.integers(s - edge + 1)) for s in a.shape)
+            crops.append(np.ascontiguousarray(a[z:z + edge, y:y + edge, x:x + edge]))
+    state.report(0.6, "Encoding the example")
+    codes = encode_crops(model.encoder, crops)
+    return torch.tensor(codes.mean(0), dtype=torch.float32), notices
+
+
+@dataclass
+class Condition:
+    """What to generate: a class (codes drawn from its Gaussian) or an example's mean code."""
+
+    label: str                       # class name, or "example"
+    mean: torch.Tensor               # (code_dim,)
+    chol: torch.Tensor | None = None  # Cholesky factor of the class covariance; None: always the mean
+    spread: float = 1.0              # scale of the draw around the mean (0: always the class mean)
+    example: str | None = None       # the example's path, when given as a file
+    notices: list[str] = field(default_factory=list)
+
+    def code(self, seed: int, realisation: int) -> torch.Tensor:
+        """The code of realisation ``realisation``: its own stream of ``seed`` (independent of the count)."""
+        if self.chol is None or self.spread == 0:
+            return self.mean.clone()
+        g = torch.Generator().manual_seed(derive_seed(seed, realisation, CODE_STREAM))
+        eps = torch.randn(self.mean.shape[0], generator=g, dtype=torch.float64)
+        return (self.mean.double() + self.spread * (self.chol @ eps)).float()
+
+
+def make_condition(model: TextureModel, cls: str | None = None, example=None, *, spread: float = 1.0,
+                   pore: str = "auto", state: TaskState | None = None) -> Condition:
+    """The Condition for ``cls`` (a class of the model) or ``example`` (a volume path or array): exactly one."""
+    if (cls is None) == (example is None):
+        raise InputError("Choose what to generate: a class or an example volume (one of them).")
+    if not float(spread) >= 0:
+        raise InputError(f"The spread cannot be negative (got {spread}).")
+    if cls is not None:
+        e = model.class_entry(str(cls))
+        chol = torch.linalg.cholesky(e["cov"].double())
+        return Condition(str(cls), e["mean"].float(), chol, float(spread))
+    code, notices = encode_example(model, example, pore=pore, state=state)
+    path = str(Path(example).resolve()) if isinstance(example, (str, os.PathLike)) else None
+    return Condition("example", code, None, float(spread), path, notices)
+
+
+class Generated(list):
+    """The volumes (uint8, z × y × x, 1 = pore) with the seed, the codes used and notices."""
+
+    def __init__(self, volumes, seed: int, condition: Condition, codes: list[torch.Tensor]):
+        super().__init__(volumes)
+        self.seed, self.condition, self.codes, self.notices = seed, condition, codes, list(condition.notices)
+
+
+def _model(model, device) -> TextureModel:
+    return model if isinstance(model, TextureModel) else load_model(model, device=device or "cpu")
+
+
+def generate(model, size, seed: int, *, cls: str | None = None, example=None, count: int = 1, spread: float = 1.0,
+             pore: str = "auto", device=None, tile_bytes: int | None = None, memory_budget_bytes: int | None = None,
+             state: TaskState | None = None) -> Generated:
+    """``count`` volumes of ``size`` (N or (z, y, x), multiples of 8) of class ``cls`` or like ``example``.
+
+    ``model``: a TextureModel or a checkpoint/model path. Realisation i uses code and noise streams
+    of its own (derived from ``seed`` and i): the same seed gives the same volumes, and realisation
+    0 does not depend on ``count``. Volumes above one tile are made tile by tile (bounded working
+    memory; same result); the outputs themselves are held in memory (see ``generate_files``).
+    """
+    state = ensure_state(state)
+    model = _model(model, device)
+    shape = check_shape(size)
+    if int(count) < 1:
+        raise InputError("The count must be at least 1.")
+    check_budget(int(count) * int(np.prod(shape)) + (tile_bytes or 0), memory_budget_bytes,
+                 f"Generating {count} × {'×'.join(map(str, shape))} voxels")
+    cond = make_condition(model, cls, example, spread=spread, pore=pore, state=state.sub(0.0, 0.05))
+    tile = tile_cells(model.config, tile_bytes)
+    vols, codes = [], []
+    for i in range(int(count)):
+        codes.append(cond.code(seed, i))
+        tg = TiledGenerator(model.generator, codes[-1], shape, seed, i, tile)
+        lo, hi = 0.05 + 0.95 * i / count, 0.05 + 0.95 * (i + 1) / count
+        vols.append(tg.run(state.sub(lo, hi)))
+    state.report(1.0, "Done")
+    return Generated(vols, int(seed), cond, codes)
+
+
+def output_paths(out, count: int) -> list[Path]:
+    """OUT.tif for one realisation, OUT_001.tif … for several."""
+    p = Path(out)
+    if int(count) == 1:
+        return [p]
+    return [p.with_name(f"{p.stem}_{i:03d}{p.suffix}") for i in range(1, int(count) + 1)]
+
+
+class WrittenFiles(list):
+    """The WrittenVolume of each realisation, with the seed, the condition and notices."""
+
+    def __init__(self, written, seed: int, condition: Condition):
+        super().__init__(written)
+        self.seed, self.condition, self.notices = seed, condition, list(condition.notices)
+
+
+@dataclass
+class WrittenVolume:
+    """One generated file and what it holds."""
+
+    path: Path
+    shape: tuple[int, int, int]
+    porosity: float
+    code: list[float]
+    metadata: dict
+
+
+def generate_files(model, out, size, seed: int, *, cls: str | None = None, example=None, count: int = 1,
+                   spread: float = 1.0, pore: str = "auto", device=None, voxel_size_um: float = 1.0,
+                   tile_bytes: int | None = None, metadata: dict | None = None,
+                   state: TaskState | None = None) -> WrittenFiles:
+    """Generate straight into multi-page TIFFs (OUT.tif, or OUT_001.tif … for ``count`` > 1).
+
+    Slabs of tiles go to the file as they are made, so memory stays at one z-slab of the output
+    plus one tile's working set whatever the size (1000³: ~1.3 GB). Each file is written to a
+    temporary name and renamed; the seed, model, class/example and code are in its metadata.
+    """
+    state = ensure_state(state)
+    model = _model(model, device)
+    shape = check_shape(size)
+    if Path(out).suffix.lower() not in (".tif", ".tiff"):
+        raise InputError(f"The output must be a .tif file (got {Path(out).name}).")
+    if int(count) < 1:
+        raise InputError("The count must be at least 1.")
+    cond = make_condition(model, cls, example, spread=spread, pore=pore, state=state.sub(0.0, 0.05))
+    tile = tile_cells(model.config, tile_bytes)
+    written = []
+    for i, path in enumerate(output_paths(out, count)):
+        code = cond.code(seed, i)
+        meta = {"generator": KIND, "model": str(Path(model.path).resolve()) if model.path else None,
+                "model_step": model.step, "seed": int(seed), "realisation": i, "count": int(count),
+                "class": cond.label if cond.label != "example" else None, "example": cond.example,
+                "spread": cond.spread if cond.label != "example" else None,
+                "code": [round(float(v), 6) for v in code], "seqgen_version": __version__, **(metadata or {})}
+        tg = TiledGenerator(model.generator, code, shape, seed, i, tile)
+        pores = [0]
+
+        def counted(slabs):
+            for z0, slab in slabs:
+                pores[0] += int(slab.sum(dtype=np.int64))
+                yield z0, slab
+
+        lo, hi = 0.05 + 0.95 * i / count, 0.05 + 0.95 * (i + 1) / count
+        write_tiff_slabs(path, shape, counted(tg.slabs(state.sub(lo, hi))), metadata=meta, voxel_size_um=voxel_size_um)
+        written.append(WrittenVolume(path, shape, pores[0] / float(np.prod(shape)), meta["code"], meta))
+    state.report(1.0, "Done")
+    return WrittenFiles(written, int(seed), cond)
+
