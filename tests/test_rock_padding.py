@@ -60,10 +60,17 @@ def test_old_checkpoint_loads_and_generates_exactly_as_before(tmp_path):
         assert not a.notices
 
 
-def test_shipped_checkpoints_keep_zero_padding():
+def test_shipped_checkpoints_load_with_the_padding_they_were_trained_with():
+    from core.train import load_checkpoint
+
     for p in sorted((ROOT / "resources" / "models").glob("rock_*.pt")):
+        saved = load_checkpoint(p)["config"]
         m = load_model(p)
-        assert m.config.padding_mode == "zeros" and m.config.depth_range() == (m.config.crop,) * 2, p.name
+        if "padding_mode" in saved:  # trained with the new fields: loaded as saved
+            assert m.config.padding_mode == saved["padding_mode"], p.name
+        else:  # saved before they existed: legacy zero padding and fixed crop depth
+            assert m.config.padding_mode == "zeros" and m.config.depth_range() == (m.config.crop,) * 2, p.name
+        assert conv_modes(m.generator) == {m.config.padding_mode}, p.name
 
 
 def test_new_config_uses_the_new_padding():

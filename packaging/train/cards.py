@@ -51,7 +51,12 @@ def rock(rock: str) -> dict:
                "runs on the same GPU), with the defaults that remove the face artefact of the first models: "
                "replicate padding and crop depths drawn per batch from 48–96 (crop 64). Width 16 keeps CPU "
                "generation affordable (see benchmarks/results/rock.md). The Rock tab pastes the exact input slice "
-               "into the volume after measuring G's own match (evaluated here without pasting)."),
+               "into the volume after measuring G's own match (evaluated here without pasting).\n\n"
+               "Known weaknesses (see the evaluation): the porosity of generated volumes varies far less between "
+               "input slices than real crops do (G follows the slice near the centre and paints average rock away "
+               "from it), and for Berea the pores connect less than in real rock (permeability too low). On the "
+               "GPU this model trained at about 3 steps/s against 20 for the DCGAN beside it; the cause (suspected: "
+               "the backward pass of 3D replicate padding) was not investigated in this session."),
         evaluation=f"`{eval_cmd}` (held-out part only); full output in `docs/results/rock_{rock}/`.\n\n"
                    + (table.read_text() if table.is_file() else "(not evaluated yet)"),
     )
