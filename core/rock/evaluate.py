@@ -170,7 +170,7 @@ def slice_axis(model) -> int:
     return int(getattr(model.config, "slice_axis", 0))
 
 
-def _sample_seed(seed: int, stream: int, i: int) -> int:
+def sample_seed(seed: int, stream: int, i: int) -> int:
     return int(np.random.SeedSequence([int(seed), stream, i]).generate_state(1)[0]) & 0x7FFFFFFF
 
 
@@ -202,7 +202,7 @@ class EvalResult:
     data: dict = field(default_factory=dict)
 
 
-def _resolve_voxel(vol, name: str, voxel_size_um: float | None) -> tuple[float, list[str]]:
+def resolve_voxel(vol, name: str, voxel_size_um: float | None) -> tuple[float, list[str]]:
     if voxel_size_um is not None:
         return float(voxel_size_um), []
     known = KNOWN_VOXEL_UM.get(volume_stem(name))
@@ -213,7 +213,7 @@ def _resolve_voxel(vol, name: str, voxel_size_um: float | None) -> tuple[float, 
     return 1.0, ["The volume does not give a voxel size; 1 µm is used (densities and permeability scale with it)."]
 
 
-def _measure_set(vols, voxel, permeability, st: TaskState, label: str) -> list[dict]:
+def measure_set(vols, voxel, permeability, st: TaskState, label: str) -> list[dict]:
     out = []
     n = len(vols)
     for i, v in enumerate(vols):
@@ -255,7 +255,7 @@ def evaluate(model_ours, model_baseline, volume_path, n: int = 200, size: int = 
 
     st.report(0.0, f"Reading {name}")
     vol = read_volume(volume_path, pore=pore, state=st.sub(0.0, 0.02))
-    voxel, notes = _resolve_voxel(vol, name, voxel_size_um)
+    voxel, notes = resolve_voxel(vol, name, voxel_size_um)
     notes = list(vol.notices) + notes
     z0 = heldout_start(name, heldout_z)
     crops, pos = sample_heldout_crops(vol.array, name, n, size, np.random.default_rng([seed, 0]), heldout_z=heldout_z)
@@ -276,9 +276,9 @@ def evaluate(model_ours, model_baseline, volume_path, n: int = 200, size: int = 
         acc += w
 
     samples: dict[str, list[dict]] = {}
-    samples["real"] = _measure_set(crops, voxel, permeability, st.sub(*bounds["real"]), "real crop")
+    samples["real"] = measure_set(crops, voxel, permeability, st.sub(*bounds["real"]), "real crop")
     if real_control:
-        samples["real_control"] = _measure_set(ctrl_crops, voxel, permeability, st.sub(*bounds["real_control"]),
+        samples["real_control"] = measure_set(ctrl_crops, voxel, permeability, st.sub(*bounds["real_control"]),
                                                "real crop (2nd draw)")
 
     # ours: one volume per held-out input slice, generated and measured one at a time
@@ -286,7 +286,7 @@ def evaluate(model_ours, model_baseline, volume_path, n: int = 200, size: int = 
     ours_samples, matches, ours_seeds = [], [], []
     for i, c in enumerate(crops):
         st_o.report(i / n, f"Generating and measuring ours {i + 1}/{n}")
-        s_i = _sample_seed(seed, 1, i)
+        s_i = sample_seed(seed, 1, i)
         v, m = generate_ours_for(ours, np.ascontiguousarray(c), s_i, paste=paste)
         ours_seeds.append(s_i)
         matches.append(m)
@@ -298,7 +298,7 @@ def evaluate(model_ours, model_baseline, volume_path, n: int = 200, size: int = 
     if base is not None:
         b0, b1 = bounds["baseline"]
         bvols = generate_baseline(base, size, n, seed, state=st.sub(b0, b0 + 0.2 * (b1 - b0)))
-        samples["baseline"] = _measure_set(bvols, voxel, permeability, st.sub(b0 + 0.2 * (b1 - b0), b1),
+        samples["baseline"] = measure_set(bvols, voxel, permeability, st.sub(b0 + 0.2 * (b1 - b0), b1),
                                            "baseline sample")
         del bvols
 
@@ -332,7 +332,7 @@ def evaluate(model_ours, model_baseline, volume_path, n: int = 200, size: int = 
 
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / "results.json"
-    json_path.write_text(json.dumps(_jsonable(data), separators=(",", ":")) + "\n", encoding="utf-8")
+    json_path.write_text(json.dumps(jsonable(data), separators=(",", ":")) + "\n", encoding="utf-8")
     table_path = out / "table.md"
     table_path.write_text(md, encoding="utf-8")
     st.report(0.97, "Plotting")
@@ -341,11 +341,11 @@ def evaluate(model_ours, model_baseline, volume_path, n: int = 200, size: int = 
     return EvalResult(out, table_path, json_path, figures, md, data)
 
 
-def _jsonable(o):
+def jsonable(o):
     if isinstance(o, dict):
-        return {str(k): _jsonable(v) for k, v in o.items()}
+        return {str(k): jsonable(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)):
-        return [_jsonable(v) for v in o]
+        return [jsonable(v) for v in o]
     if isinstance(o, (np.integer,)):
         return int(o)
     if isinstance(o, (np.floating, float)):
@@ -356,7 +356,7 @@ def _jsonable(o):
     return o
 
 
-def _finite(vals) -> np.ndarray:
+def finite_values(vals) -> np.ndarray:
     a = np.asarray([np.nan if v is None else v for v in vals], dtype=np.float64)
     return a[np.isfinite(a)]
 
@@ -367,8 +367,8 @@ def _build_markdown(data: dict):
     nb = int(data.get("n_bootstrap", N_BOOTSTRAP))
     comps, skipped = [], []
     for key, meta in _active_properties(data).items():
-        real = _finite(_values_any(samples["real"], key))
-        others = {SET_LABELS[m]: _finite(_values_any(samples[m], key)) for m in methods}
+        real = finite_values(_values_any(samples["real"], key))
+        others = {SET_LABELS[m]: finite_values(_values_any(samples[m], key)) for m in methods}
         usable = {k: v for k, v in others.items() if v.size >= 2}
         if real.size < 4 or not usable:
             skipped.append(f"{meta['label']} (too few finite values: real {real.size}, "
@@ -422,7 +422,7 @@ def _build_markdown(data: dict):
     for key, meta in _active_properties(data).items():
         cells = []
         for s in sets:
-            v = _finite(_values_any(samples[s], key))
+            v = finite_values(_values_any(samples[s], key))
             cells.append(f"{v.mean():.4g} ± {v.std(ddof=1) if v.size > 1 else 0:.2g} ({v.size})" if v.size else "– (0)")
         lines.append(f"| {meta['label']} ({meta['unit']}) | " + " | ".join(cells) + " |")
     lines.append("")
@@ -457,7 +457,7 @@ def rebuild_table(json_path) -> str:
 # figures (Agg canvas only)
 # --------------------------------------------------------------------------------------------
 
-def _new_figure(w: float, h: float):
+def new_figure(w: float, h: float):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -472,7 +472,7 @@ def write_figures(data: dict, out: Path) -> list[Path]:
     sets = [s for s in ("real", "real_control", "ours", "baseline") if s in samples]
     paths = []
     for key, meta in _active_properties(data).items():
-        vals = {s: _finite(_values_any(samples[s], key)) for s in sets}
+        vals = {s: finite_values(_values_any(samples[s], key)) for s in sets}
         allv = np.concatenate([v for v in vals.values() if v.size] or [np.zeros(0)])
         if allv.size == 0:
             continue
@@ -480,7 +480,7 @@ def write_figures(data: dict, out: Path) -> list[Path]:
         if hi <= lo:
             hi = lo + (abs(lo) * 1e-6 or 1e-12)
         edges = np.linspace(lo, hi, min(BINS, max(10, int(np.sqrt(allv.size)) * 2)) + 1)
-        fig = _new_figure(6, 4)
+        fig = new_figure(6, 4)
         ax = fig.add_subplot(111)
         for s in sets:
             if vals[s].size:
@@ -496,7 +496,7 @@ def write_figures(data: dict, out: Path) -> list[Path]:
         fig.savefig(p)
         paths.append(p)
 
-    fig = _new_figure(12, 3.8)
+    fig = new_figure(12, 3.8)
     for j, axis in enumerate(("z", "y", "x")):
         ax = fig.add_subplot(1, 3, j + 1)
         for s in sets:

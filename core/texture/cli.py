@@ -1,4 +1,4 @@
-"""``seqgen texture train | classes | generate | export``; ``register(subparsers)`` is wired into core.cli.
+"""``seqgen texture train | classes | generate | export | eval``; ``register(subparsers)`` is wired into core.cli.
 
 Standalone for testing: ``python -m core.texture.cli texture train ...`` (also under torchrun).
 """
@@ -106,6 +106,106 @@ def register(subparsers) -> None:
                    help="fit the classes anew on these volumes (repeatable)")
     p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"], help="pore phase of grey data")
     p.set_defaults(func=cmd_export)
+
+    add_eval_parser(sub)
+
+
+def add_eval_parser(sub) -> None:
+    """``texture eval``: thesis Table 2 on held-out data (core.texture.evaluate)."""
+    p = sub.add_parser(
+        "eval", help="thesis Table 2: ours vs DCGAN baselines vs held-out real crops, per class",
+        description="For every --data NAME=VOLUME (NAME a class of the model), draws N random SIZE³ crops from the "
+                    "held-out part of VOLUME (berea_400 z≥300, ketton_256 z≥192, bentheimer_500 z≥375; crops may "
+                    "overlap), generates N volumes of class NAME (each its own seed) and N volumes of the class's "
+                    "DCGAN baseline (--baseline NAME=MODEL), measures permeability, porosity, surface area and "
+                    "Euler densities and the S2 correlation length, and writes KL tables per property (bootstrap "
+                    "std, real-vs-real floor, sample counts, thesis reference values), a nearest-class-centroid "
+                    "check with confusion matrices, histograms and a JSON of every per-sample value.")
+    p.add_argument("--model", required=True, help="texture model: shipped name, model/checkpoint file or run folder")
+    p.add_argument("--data", action="append", required=True, metavar="NAME=VOLUME",
+                   help="a class of the model and its volume (repeatable; NAME defaults to the file stem before '_')")
+    p.add_argument("--baseline", action="append", default=[], metavar="NAME=MODEL",
+                   help="DCGAN baseline of class NAME: shipped dcgan name (berea, ketton) or checkpoint (repeatable; "
+                        "classes without one get no baseline column)")
+    p.add_argument("--n", type=int, default=200, help="samples per set and class (default 200)")
+    p.add_argument("--size", type=int, default=64, help="crop / output edge in voxels, multiple of 8 (default 64)")
+    p.add_argument("--seed", type=int, default=0, help="seed for crops and generation (default 0)")
+    p.add_argument("--out", default="docs/results/texture", metavar="DIR",
+                   help="output folder (default docs/results/texture)")
+    p.add_argument("--no-permeability", action="store_true", help="skip permeability (~1 s per 64³ sample)")
+    p.add_argument("--no-control", action="store_true", help="no second independent draw of real crops")
+    p.add_argument("--spread", type=float, default=1.0, help="scale of the class code draw (default 1)")
+    p.add_argument("--heldout-z", action="append", default=[], metavar="[NAME=]Z",
+                   help="first held-out z of a volume that is not one of the shared ones (bare Z: every class)")
+    p.add_argument("--voxel-size", action="append", default=[], metavar="[NAME=]MICRONS",
+                   help="voxel size (default: known for the shared volumes, else from the file, else 1)")
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"])
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+
+def _named(values, what: str, conv=str, *, bare_ok: bool = False, classes=None) -> dict:
+    """["a=1", "2"] → {name: value}; a bare value (when allowed) applies to every class not named."""
+    from ..errors import InputError
+
+    named, bare = {}, None
+    for text in values:
+        name, sep, rest = str(text).partition("=")
+        if not sep:
+            if not bare_ok:
+                raise InputError(f"{what} is given as NAME=VALUE (got '{text}').")
+            name, rest = None, text
+        try:
+            val = conv(rest.strip())
+        except ValueError:
+            raise InputError(f"{what}: '{rest}' is not a valid value.") from None
+        if name is None:
+            bare = val
+        else:
+            named[name.strip()] = val
+    if bare is not None:
+        named = {**{c: bare for c in classes or []}, **named}
+    return named
+
+
+def _data_specs(values) -> dict:
+    from ..errors import InputError
+    from .data import default_class_name
+
+    out = {}
+    for text in values:
+        name, sep, rest = str(text).partition("=")
+        if sep and name.strip() and not any(ch in name for ch in "/\\") and not Path(text).exists():
+            name, path = name.strip(), Path(rest).expanduser()
+        else:
+            name, path = default_class_name(text), Path(text).expanduser()
+        if name in out:
+            raise InputError(f"Class {name} is given twice (--data); evaluate each class on one volume.")
+        out[name] = path
+    return out
+
+
+def cmd_eval(args) -> int:
+    from ..cli import make_state
+    from ..shipped import resolve_model
+    from .evaluate import evaluate
+
+    data = _data_specs(args.data)
+    baselines = {c: str(resolve_model("dcgan", m)) for c, m in _named(args.baseline, "--baseline").items()}
+    heldout = _named(args.heldout_z, "--heldout-z", int, bare_ok=True, classes=list(data))
+    voxel = _named(args.voxel_size, "--voxel-size", float, bare_ok=True, classes=list(data))
+    state, progress, _ = make_state(args.quiet)
+    res = evaluate(str(resolve_model("texture", args.model)), data, n=args.n, size=args.size, seed=args.seed,
+                   permeability=not args.no_permeability, state=state, baselines=baselines, out_dir=args.out,
+                   heldout_z=heldout or None, voxel_size_um=voxel or None, real_control=not args.no_control,
+                   spread=args.spread, device=args.device, pore=args.pore, n_bootstrap=args.bootstrap)
+    progress.done()
+    if not args.quiet:
+        print(res.markdown)
+    print(f"wrote {res.table_path}, {res.json_path} and {len(res.figures)} figures in {res.out_dir}")
+    return 0
 
 
 def _note(msg: str, quiet: bool = False) -> None:

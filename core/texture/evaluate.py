@@ -1,0 +1,552 @@
+"""Thesis Table 2 for the multi-texture GAN: per class, ours vs the DCGAN baseline vs held-out real crops.
+
+``evaluate(model, data, ...)``: for every class named in ``data`` ({class: shared volume}), draw
+``n`` random ``size``³ crops from the HELD-OUT part of its volume (berea_400: z ≥ 300, ketton_256:
+z ≥ 192, bentheimer_500: z ≥ 375; the binding split of ../shared/data/README.md), generate ``n``
+volumes of that class (each its own seed, code drawn from the class Gaussian), optionally draw a
+second independent set of real crops (control) and ``n`` unconditional volumes of that class's
+DCGAN baseline, measure every volume and compare the distributions per property and class.
+
+Everything the rock evaluation (core.rock.evaluate, Table 1) defines is reused, not copied: the
+held-out crops (``sample_heldout_crops``), the per-sample properties (``sample_properties``:
+porosity, mean permeability of x/y/z, S2 correlation length, surface area and Euler densities),
+the voxel sizes of the shared volumes, and the KL conventions of core.compare (50 bins,
+pseudo-count 0.5, bootstrap std over 1000 resamples, real-vs-real floor on two halves).
+
+Class check: each generated sample's property vector (porosity, surface area density, Euler
+density, log10(1 + permeability/mD); standardised with the mean/std of all real samples pooled) is
+assigned to the class whose real samples' centroid is nearest. Accuracy per class and confusion
+matrices for ours, the baseline and the real control (the reference accuracy at this n).
+
+Outputs (in ``out_dir``, default docs/results/texture/): ``table.md``, ``results.json`` (every
+per-sample value; no date, so the same seed and inputs give a byte-identical file;
+:func:`rebuild_table` rebuilds the markdown from it) and ``hist_<property>.png`` (one panel per
+class; matplotlib's Agg canvas only, never pyplot or Qt).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..compare import BINS, N_BOOTSTRAP, SMOOTHING_NOTE, compare_sets
+from ..errors import InputError
+from ..jobs import TaskState, ensure_state
+from ..rock.evaluate import (COLORS, PROPERTIES, SET_LABELS, finite_values, heldout_start, jsonable, measure_set,
+                             new_figure, resolve_voxel, sample_heldout_crops, sample_properties, sample_seed)
+
+#: Properties of Table 2, in table order (keys of core.rock.evaluate.PROPERTIES).
+TABLE_PROPERTIES = ("permeability_mD", "porosity", "surface_area_density", "euler_density", "s2_corr_length")
+
+#: Features of the class check (permeability only when computed), transformed as stated.
+CHECK_FEATURES = ("porosity", "surface_area_density", "euler_density", "permeability_mD")
+CHECK_TRANSFORM = {"permeability_mD": "log10(1 + k / mD)"}
+
+#: Thesis Table 2, KL(real, ours) of permeability (Alanov, Kochurov, Volkhonskiy et al.): (KL, std).
+THESIS_KL_PERMEABILITY = {"ketton": (5.06, 0.35), "berea": (0.49, 0.07), "bentheimer": (0.47, 0.08)}
+THESIS_REF = "Alanov, Kochurov, Volkhonskiy et al. (multi-texture synthesis), Table 2"
+
+#: Sets in column order: the model columns first, then the real control.
+SETS = ("real", "ours", "baseline", "real_control")
+SEED_STREAMS = {"real": 0, "ours": 1, "real_control": 2}
+
+
+@dataclass
+class TextureEvalResult:
+    """Where the outputs went and all raw values (as written to the JSON)."""
+
+    out_dir: Path
+    table_path: Path
+    json_path: Path
+    figures: list[Path]
+    markdown: str
+    data: dict = field(default_factory=dict)
+
+
+def class_key(name: str) -> int:
+    """A stable integer for a class name: its crops and seeds do not depend on which other classes are evaluated."""
+    return zlib.crc32(str(name).encode("utf-8"))
+
+
+def _per_class(value, classes, what: str) -> dict:
+    """``value`` (one value for every class, a {class: value} dict, or None) → {class: value or None}."""
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in classes]
+        if unknown:
+            raise InputError(f"{what} is given for {', '.join(map(str, unknown))}, which is not among the evaluated "
+                             f"classes ({', '.join(classes)}).")
+        return {c: value.get(c) for c in classes}
+    return {c: value for c in classes}
+
+
+def _thesis_ref(name: str):
+    return THESIS_KL_PERMEABILITY.get(str(name).lower().split("_")[0])
+
+
+# --------------------------------------------------------------------------------------------
+# evaluation
+# --------------------------------------------------------------------------------------------
+
+def evaluate(model, data: dict, n: int = 200, size: int = 64, seed: int = 0, permeability: bool = True,
+             state: TaskState | None = None, *, baselines: dict | None = None, out_dir=None,
+             heldout_z=None, voxel_size_um=None, real_control: bool = True, spread: float = 1.0,
+             device=None, pore: str = "auto", n_bootstrap: int = N_BOOTSTRAP) -> TextureEvalResult:
+    """Table 2 on held-out data; see the module docstring.
+
+    ``model``: a TextureModel or a 'texture-gan' checkpoint/model path. ``data``: {class: volume
+    path}, every class one of the model's (InputError listing them otherwise). ``baselines``:
+    {class: BaselineModel or 'rock-dcgan' checkpoint path} for some of the classes (no baseline
+    column for the others). ``heldout_z`` / ``voxel_size_um``: one value for all classes or a
+    {class: value} dict (needed / optional for volumes that are not the shared ones).
+    """
+    from ..io import read_volume
+    from ..rock.baseline import BaselineModel, generate_baseline, load_baseline
+    from .generate import check_shape, generate
+    from .load import TextureModel, load_model
+
+    st = ensure_state(state)
+    n, size, seed = int(n), int(size), int(seed)
+    if n < 4:
+        raise InputError("Use at least 4 samples per set (the real-vs-real floor splits the real set in halves).")
+    check_shape(size)
+    if int(n_bootstrap) < 2:
+        raise InputError(f"Use at least 2 bootstrap resamples (got {n_bootstrap}).")
+    if not data:
+        raise InputError("Give at least one class and its volume (--data NAME=PATH).")
+    data = {str(c): Path(str(p)) for c, p in dict(data).items()}
+    classes = list(data)
+    baselines = dict(baselines or {})
+    hz = _per_class(heldout_z, classes, "A held-out start")
+    vx = _per_class(voxel_size_um, classes, "A voxel size")
+    unknown_b = [c for c in baselines if c not in data]
+    if unknown_b:
+        raise InputError(f"A baseline is given for {', '.join(unknown_b)}, but there is no --data for "
+                         f"{'it' if len(unknown_b) == 1 else 'them'} (classes evaluated: {', '.join(classes)}).")
+
+    ours = model if isinstance(model, TextureModel) else load_model(model, device=device or "cpu")
+    for c in classes:
+        ours.class_entry(c)  # InputError listing the model's classes
+    for c, p in data.items():
+        if not p.is_file():
+            raise InputError(f"{p} (class {c}) does not exist.")
+        heldout_start(p.name, hz[c])  # refuse early: unknown / no-held-out volumes
+    bases = {c: (b if isinstance(b, BaselineModel) else load_baseline(b, device=device or "cpu"))
+             for c, b in baselines.items() if b is not None}
+
+    sets = ["real"] + (["real_control"] if real_control else []) + ["ours"]
+    notes: list[str] = list(ours.notices)
+    per_class: dict[str, dict] = {}
+    span = 0.93 / len(classes)
+    for k, c in enumerate(classes):
+        cst = st.sub(0.0 + k * span, (k + 1) * span)
+        path = data[c]
+        key = class_key(c)
+        cst.report(0.0, f"{c}: reading {path.name}")
+        vol = read_volume(path, pore=pore, state=cst.sub(0.0, 0.03))
+        voxel, vnotes = resolve_voxel(vol, path.name, vx[c])
+        notes += [f"{c}: {m}" for m in list(vol.notices) + vnotes]
+        z0 = heldout_start(path.name, hz[c])
+        csets = sets + (["baseline"] if c in bases else [])
+        weights = {"real": 1.0, "real_control": 1.0, "ours": 1.1, "baseline": 1.1}
+        total = sum(weights[s] for s in csets)
+        bounds, acc = {}, 0.03
+        for s in csets:
+            w = 0.97 * weights[s] / total
+            bounds[s] = (acc, acc + w)
+            acc += w
+
+        samples: dict[str, list[dict]] = {}
+        positions: dict[str, list] = {}
+        for s in ("real", "real_control"):
+            if s not in csets:
+                continue
+            crops, pos = sample_heldout_crops(vol.array, path.name, n, size,
+                                              np.random.default_rng([seed, SEED_STREAMS[s], key]), heldout_z=hz[c])
+            label = "real crop" if s == "real" else "real crop (2nd draw)"
+            samples[s] = measure_set(crops, voxel, permeability, cst.sub(*bounds[s]), f"{c}: {label}")
+            positions[s] = [list(p) for p in pos]
+            del crops
+        shape = [int(v) for v in vol.array.shape]
+        del vol
+
+        # ours: realisation 0 of its own seed per sample, generated and measured one at a time
+        st_o = cst.sub(*bounds["ours"])
+        seed_c = sample_seed(seed, SEED_STREAMS["ours"], key)
+        ours_seeds, ours_samples = [], []
+        for i in range(n):
+            st_o.report(i / n, f"{c}: generating and measuring ours {i + 1}/{n}")
+            s_i = sample_seed(seed_c, SEED_STREAMS["ours"], i)
+            g = generate(ours, size, s_i, cls=c, spread=spread, state=st_o.sub(i / n, (i + 0.3) / n))
+            ours_seeds.append(s_i)
+            ours_samples.append(sample_properties(g[0], voxel, permeability=permeability,
+                                                  state=st_o.sub((i + 0.3) / n, (i + 1) / n)))
+            del g
+        samples["ours"] = ours_samples
+
+        base_meta = None
+        if c in bases:
+            b, (b0, b1) = bases[c], bounds["baseline"]
+            bvols = generate_baseline(b, size, n, seed, state=cst.sub(b0, b0 + 0.15 * (b1 - b0)))
+            samples["baseline"] = measure_set(bvols, voxel, permeability, cst.sub(b0 + 0.15 * (b1 - b0), b1),
+                                              f"{c}: baseline sample")
+            base_meta = {"path": b.path, "step": b.step, "config": b.config.to_dict()}
+            del bvols
+        per_class[c] = {
+            "volume": str(path), "volume_shape": shape, "heldout_z_start": int(z0), "voxel_size_um": voxel,
+            "positions": positions, "ours_seed": seed_c, "ours_seeds": ours_seeds,
+            "baseline": base_meta, "baseline_seed": seed if base_meta else None,
+            "samples": {s: samples[s] for s in SETS if s in samples},
+        }
+
+    st.report(0.93, "Comparing distributions")
+    out_data = {
+        "seqgen_version": __version__,
+        "table": "thesis Table 2 (multi-texture GAN), held-out data",
+        "n": n, "size": size, "seed": seed, "permeability": bool(permeability), "real_control": bool(real_control),
+        "spread": float(spread), "n_bootstrap": int(n_bootstrap),
+        "model": {"path": getattr(ours, "path", None), "step": getattr(ours, "step", None),
+                  "config": ours.config.to_dict(), "classes": ours.class_names()},
+        "properties": {k: {"label": PROPERTIES[k][0], "unit": PROPERTIES[k][1]} for k in TABLE_PROPERTIES},
+        "class_order": classes,
+        "classes": per_class,
+        "notes": notes,
+    }
+    comps = compare_all(out_data, state=st.sub(0.93, 0.97))
+    out_data["comparisons"] = comps
+    out_data["class_check"] = class_check(out_data)
+    md = build_markdown(out_data, date=_dt.datetime.now().astimezone().isoformat(timespec="seconds"))
+
+    out = Path(out_dir) if out_dir is not None else Path("docs") / "results" / "texture"
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = out / "results.json"
+    json_path.write_text(json.dumps(jsonable(out_data), separators=(",", ":")) + "\n", encoding="utf-8")
+    table_path = out / "table.md"
+    table_path.write_text(md, encoding="utf-8")
+    st.report(0.97, "Plotting")
+    figures = write_figures(out_data, out)
+    st.report(1.0, "Done")
+    return TextureEvalResult(out, table_path, json_path, figures, md, out_data)
+
+
+# --------------------------------------------------------------------------------------------
+# comparisons and the class check (from the per-sample values alone: rebuildable from the JSON)
+# --------------------------------------------------------------------------------------------
+
+def active_properties(data: dict) -> dict:
+    """The properties to compare: permeability only when it was computed."""
+    return {k: v for k, v in data["properties"].items() if data["permeability"] or k != "permeability_mD"}
+
+
+def _values(samples: list[dict], key: str) -> np.ndarray:
+    return finite_values([s.get(key) for s in samples])
+
+
+def compare_all(data: dict, state: TaskState | None = None) -> dict:
+    """{property: {class: Comparison dict}}: KL(real, set) ± bootstrap std (n) for every other set of
+    the class, and the real-vs-real floor (core.compare.compare_sets). A set with < 2 finite values
+    keeps its entry as (nan, nan, n); a real set with < 4 finite values gives no comparison (None)."""
+    st = ensure_state(state)
+    props = active_properties(data)
+    nb = int(data.get("n_bootstrap", N_BOOTSTRAP))
+    out: dict[str, dict] = {}
+    steps = max(1, len(props) * len(data["class_order"]))
+    done = 0
+    for key, meta in props.items():
+        out[key] = {}
+        for c in data["class_order"]:
+            st.report(done / steps, f"Comparing {meta['label'].lower()}, {c}")
+            done += 1
+            smp = data["classes"][c]["samples"]
+            real = _values(smp["real"], key)
+            others = {s: _values(smp[s], key) for s in SETS[1:] if s in smp}
+            usable = {s: v for s, v in others.items() if v.size >= 2}
+            if real.size < 4 or not usable:
+                out[key][c] = None
+                continue
+            comp = compare_sets(f"{meta['label']} ({meta['unit']})", real, usable, n_bootstrap=nb,
+                                seed=int(data["seed"]))
+            comp.kl = {s: comp.kl[s] if s in usable else (float("nan"), float("nan"), int(v.size))
+                       for s, v in others.items()}
+            out[key][c] = comp.to_dict()
+    st.report(1.0, "Compared")
+    return out
+
+
+def _feature_matrix(samples: list[dict], feats: list[str]) -> np.ndarray:
+    rows = []
+    for s in samples:
+        row = []
+        for f in feats:
+            v = s.get(f)
+            v = float("nan") if v is None else float(v)
+            if f == "permeability_mD":
+                v = math.log10(1.0 + v) if v >= 0 else float("nan")
+            row.append(v)
+        rows.append(row)
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(feats))
+
+
+def class_check(data: dict) -> dict:
+    """Nearest real class centroid for every sample of ours, the baseline and the real control.
+
+    Features (``CHECK_FEATURES``; permeability as log10(1 + k/mD), only when computed) are
+    standardised with the mean and std of all real samples of all classes pooled; a class's
+    centroid is the mean of its real samples. A sample with a non-finite feature is not classified
+    (counted apart). ``confusion[i][j]``: samples of class i whose nearest centroid is class j.
+    """
+    classes = data["class_order"]
+    feats = [f for f in CHECK_FEATURES if data["permeability"] or f != "permeability_mD"]
+    real = {c: _feature_matrix(data["classes"][c]["samples"]["real"], feats) for c in classes}
+    pooled = np.concatenate([real[c] for c in classes])
+    mean = np.array([np.mean(col[np.isfinite(col)]) if np.isfinite(col).any() else 0.0 for col in pooled.T])
+    std = np.array([np.std(col[np.isfinite(col)]) if np.isfinite(col).sum() > 1 else 0.0 for col in pooled.T])
+    std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+    z = lambda m: (m - mean) / std  # noqa: E731
+    centroids = np.array([[np.mean(col[np.isfinite(col)]) if np.isfinite(col).any() else np.nan
+                           for col in z(real[c]).T] for c in classes]).reshape(len(classes), len(feats))
+    result: dict[str, Any] = {"features": feats, "transform": {f: CHECK_TRANSFORM[f] for f in feats
+                                                               if f in CHECK_TRANSFORM},
+                              "mean": mean.tolist(), "std": std.tolist(),
+                              "centroids": {c: centroids[i].tolist() for i, c in enumerate(classes)}, "sets": {}}
+    usable = np.isfinite(centroids).all(axis=1)
+    for s in SETS[1:]:
+        rows = [c for c in classes if s in data["classes"][c]["samples"]]
+        if not rows:
+            continue
+        conf = np.zeros((len(rows), len(classes)), dtype=np.int64)
+        uncl, preds = {}, {}
+        for r, c in enumerate(rows):
+            x = z(_feature_matrix(data["classes"][c]["samples"][s], feats))
+            ok = np.isfinite(x).all(axis=1)
+            uncl[c] = int((~ok).sum())
+            p = []
+            for xi, good in zip(x, ok):
+                if not good or not usable.any():
+                    p.append(None)
+                    continue
+                d = np.where(usable, np.sqrt(((centroids - xi) ** 2).sum(axis=1)), np.inf)
+                j = int(np.argmin(d))
+                conf[r, j] += 1
+                p.append(classes[j])
+            preds[c] = p
+        acc = {}
+        for r, c in enumerate(rows):
+            m = int(conf[r].sum())
+            acc[c] = float(conf[r, classes.index(c)] / m) if m else float("nan")
+        tot = int(conf.sum())
+        right = sum(int(conf[r, classes.index(c)]) for r, c in enumerate(rows))
+        result["sets"][s] = {"rows": rows, "confusion": conf.tolist(), "accuracy": acc,
+                             "overall_accuracy": right / tot if tot else float("nan"), "unclassified": uncl,
+                             "predicted": preds}
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# markdown
+# --------------------------------------------------------------------------------------------
+
+def _kl_cell(t) -> str:
+    if t is None:
+        return "–"
+    kl, sd, cnt = t
+    if kl is None or not math.isfinite(float(kl)):
+        return f"nan ± nan ({cnt})"
+    return f"{kl:.4f} ± {sd:.4f} ({cnt})"
+
+
+def _model_desc(path, step) -> str:
+    where = Path(path).name if path else "untrained (in memory)"
+    return where + (f" (step {step})" if step is not None else "")
+
+
+def build_markdown(data: dict, date: str | None = None) -> str:
+    """table.md from the evaluation data (comparisons and class check included)."""
+    classes = data["class_order"]
+    cd = data["classes"]
+    n, size = data["n"], data["size"]
+    nb = int(data.get("n_bootstrap", N_BOOTSTRAP))
+    has_base = any(cd[c]["baseline"] for c in classes)
+    has_ctrl = bool(data.get("real_control"))
+    m = data["model"]
+    lines = ["# Multi-texture GAN vs DCGAN baselines on held-out rocks (thesis Table 2)", ""]
+    for c in classes:
+        e = cd[c]
+        lines.append(f"- {c}: {n} random {size}³ held-out crops from z ≥ {e['heldout_z_start']} of "
+                     f"{Path(e['volume']).name} ({'×'.join(map(str, e['volume_shape']))} voxels, z×y×x), "
+                     f"voxel {e['voxel_size_um']:g} µm; ours: {n} samples of class '{c}' (sample i is "
+                     f"`seqgen texture generate --class {c} --size {size} --seed S_i`, seeds S_i in results.json); "
+                     "baseline: "
+                     + (f"{_model_desc(e['baseline']['path'], e['baseline']['step'])}, {n} samples, seed "
+                        f"{e['baseline_seed']}" if e["baseline"] else "none"))
+    lines += [
+        "- crops are drawn independently and may overlap (the held-out parts are small: Ketton's is 64 slices "
+        "deep), so they are correlated and the real-vs-real floor is an optimistic reference",
+        f"- ours: {_model_desc(m['path'], m['step'])}; each sample's code is drawn from its class's Gaussian "
+        f"(spread {data['spread']:g}) with its own noise field; classes of the model: {', '.join(m['classes'])}",
+        "- baseline: unconditional 3D DCGAN (Mosser et al. 2017), one model per class" if has_base
+        else "- baseline: none",
+        "- real, 2nd draw: an independent draw of held-out crops (what a perfect generator would score at this n)"
+        if has_ctrl else "",
+        "- permeability: pore-network Stokes flow (core.properties.permeability), arithmetic mean of the x, y "
+        "and z values in mD (an axis the pores do not span counts as 0 mD); per-axis values are in results.json"
+        if data["permeability"] else "- permeability: not computed (--no-permeability)",
+        "- S2 correlation length: lag where (S2(r) − φ²)/(φ − φ²) first falls to 1/e (interpolated), "
+        f"mean over z, y, x, lags up to {size // 2} voxels",
+        f"- seed {data['seed']}" + (f"; {date}" if date else "") + f"; SeqGen Studio {data['seqgen_version']}",
+    ]
+    lines = lines[:2] + [ln for ln in lines[2:] if ln != ""] + [""]
+
+    lines += ["## KL divergence to the held-out real distribution (lower is better)", "",
+              f"KL: {SMOOTHING_NOTE}; std over {nb} bootstrap resamples; (n) = samples in the set. The floor "
+              "compares two halves of the real set (n/2 each)"
+              + ("; 'real, 2nd draw' compares the real set with an independent real set of the same size n, the "
+                 "like-for-like reference for the model columns." if has_ctrl else "."), ""]
+    cols = ["ours"] + (["baseline"] if has_base else []) + (["real_control"] if has_ctrl else [])
+    skipped = []
+    for key, meta in active_properties(data).items():
+        thesis = key == "permeability_mD"
+        lines += [f"### {meta['label']} ({meta['unit']})", ""]
+        head = ["class", "n real"] + [f"KL(real, {SET_LABELS[s]}) ± std (n)" for s in cols] + \
+               ["real-vs-real floor ± std (n per half)"] + (["thesis KL(real, ours) ± std"] if thesis else [])
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for c in classes:
+            comp = data["comparisons"].get(key, {}).get(c)
+            ref = _thesis_ref(c)
+            ref_cell = [f"{ref[0]:.2f} ± {ref[1]:.2f}" if ref else "–"] if thesis else []
+            if comp is None:
+                skipped.append(f"{meta['label']}, {c}")
+                lines.append("| " + " | ".join([c, str(len(_values(cd[c]['samples']['real'], key)))]
+                                               + ["–"] * (len(cols) + 1) + ref_cell) + " |")
+                continue
+            fl = comp["floor"]
+            cells = [c, str(comp["n_real"])] + [_kl_cell(comp["kl"].get(s)) for s in cols]
+            cells.append(f"{fl[0]:.4f} ± {fl[1]:.4f} ({fl[2]})")
+            lines.append("| " + " | ".join(cells + ref_cell) + " |")
+        lines.append("")
+    ref_txt = ", ".join(f"{k.capitalize()} {v[0]:.2f} ± {v[1]:.2f}" for k, v in THESIS_KL_PERMEABILITY.items())
+    lines += [f"Thesis reference, KL(real, ours) of permeability ({THESIS_REF}): {ref_txt}. Quoted as published; "
+              "they were computed with the thesis's own samples, crop sizes and histogram settings, so they are an "
+              "indication of scale, not a like-for-like comparison with the columns above."
+              + ("" if data["permeability"] else " (Permeability was not computed in this run.)"), ""]
+    if skipped:
+        lines += ["Not compared (too few finite values): " + "; ".join(skipped) + ".", ""]
+
+    lines += ["## Means ± std (n)", ""]
+    mcols = ["real"] + cols
+    lines.append("| class | property | " + " | ".join(SET_LABELS[s] for s in mcols) + " |")
+    lines.append("|---|---|" + "---|" * len(mcols))
+    for c in classes:
+        smp = cd[c]["samples"]
+        for key, meta in active_properties(data).items():
+            cells = []
+            for s in mcols:
+                if s not in smp:
+                    cells.append("–")
+                    continue
+                v = _values(smp[s], key)
+                cells.append(f"{v.mean():.4g} ± {v.std(ddof=1) if v.size > 1 else 0:.2g} ({v.size})"
+                             if v.size else "– (0)")
+            lines.append(f"| {c} | {meta['label']} ({meta['unit']}) | " + " | ".join(cells) + " |")
+    lines.append("")
+
+    cc = data["class_check"]
+    names = {"porosity": "porosity", "surface_area_density": "surface area density",
+             "euler_density": "Euler characteristic density", "permeability_mD": "log10(1 + permeability/mD)"}
+    feat_names = [names.get(f, f) for f in cc["features"]]
+    lines += ["## Class check: nearest real class centroid", "",
+              f"Each sample's vector ({', '.join(feat_names)}), standardised with the mean and std of all real "
+              "held-out samples pooled, is assigned to the class whose real samples' centroid is nearest "
+              "(Euclidean). Accuracy = share of a class's samples assigned to their own class; the real 2nd "
+              "draw gives the reference accuracy of real data at this n." +
+              (" With one class the check is trivially 100 %." if len(classes) == 1 else ""), ""]
+    csets = [s for s in ("ours", "baseline", "real_control") if s in cc["sets"]]
+    lines.append("| class | " + " | ".join(f"{SET_LABELS[s]}: accuracy (n)" for s in csets) + " |")
+    lines.append("|---|" + "---|" * len(csets))
+    for c in classes + ["all"]:
+        cells = []
+        for s in csets:
+            e = cc["sets"][s]
+            if c == "all":
+                tot = int(np.sum(e["confusion"]))
+                a = e["overall_accuracy"]
+            elif c in e["rows"]:
+                tot = int(np.sum(e["confusion"][e["rows"].index(c)]))
+                a = e["accuracy"][c]
+            else:
+                cells.append("–")
+                continue
+            cells.append(f"{100 * a:.1f} % ({tot})" if a is not None and math.isfinite(a) else f"– ({tot})")
+        lines.append(f"| {'**all**' if c == 'all' else c} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for s in csets:
+        e = cc["sets"][s]
+        lines += [f"Confusion matrix, {SET_LABELS[s]} (rows: class of the sample, columns: nearest real class):", "",
+                  f"| {SET_LABELS[s]} \\ nearest | " + " | ".join(classes) + " |",
+                  "|---|" + "---|" * len(classes)]
+        for c, row in zip(e["rows"], e["confusion"]):
+            lines.append(f"| {c} | " + " | ".join(str(v) for v in row) + " |")
+        un = {c: v for c, v in e["unclassified"].items() if v}
+        if un:
+            lines.append("")
+            lines.append("Not classified (a non-finite property): " + ", ".join(f"{c} {v}" for c, v in un.items()))
+        lines.append("")
+    if data.get("notes"):
+        lines += ["Notes: " + " ".join(data["notes"]), ""]
+    return "\n".join(lines)
+
+
+def rebuild_table(json_path) -> str:
+    """The markdown again from a results.json (same numbers; the date is not stored, so it is left out)."""
+    data = json.loads(Path(json_path).read_text(encoding="utf-8"))
+    return build_markdown(data)
+
+
+# --------------------------------------------------------------------------------------------
+# figures (Agg canvas only)
+# --------------------------------------------------------------------------------------------
+
+def write_figures(data: dict, out: Path) -> list[Path]:
+    """hist_<property>.png for every compared property: one panel per class, real vs ours vs baseline
+    (and the real 2nd draw, dashed)."""
+    classes = data["class_order"]
+    paths = []
+    for key, meta in active_properties(data).items():
+        fig = new_figure(4.2 * len(classes), 3.8)
+        drawn = False
+        for j, c in enumerate(classes):
+            ax = fig.add_subplot(1, len(classes), j + 1)
+            smp = data["classes"][c]["samples"]
+            sets = [s for s in ("real", "real_control", "ours", "baseline") if s in smp]
+            vals = {s: _values(smp[s], key) for s in sets}
+            allv = np.concatenate([v for v in vals.values() if v.size] or [np.zeros(0)])
+            if allv.size:
+                lo, hi = float(allv.min()), float(allv.max())
+                if hi <= lo:
+                    hi = lo + (abs(lo) * 1e-6 or 1e-12)
+                edges = np.linspace(lo, hi, min(BINS, max(10, int(np.sqrt(allv.size)) * 2)) + 1)
+                for s in sets:
+                    if vals[s].size:
+                        drawn = True
+                        ax.hist(vals[s], bins=edges, density=True, histtype="step", linewidth=1.6,
+                                color=COLORS[s], label=f"{SET_LABELS[s]} (n={vals[s].size})",
+                                linestyle="--" if s == "real_control" else "-")
+                ax.legend(fontsize=7)
+            ax.set_xlabel(f"{meta['label']} ({meta['unit']})", fontsize=8)
+            if j == 0:
+                ax.set_ylabel("density")
+            ax.set_title(f"{c}: {data['size']}³ held-out crops", fontsize=9)
+        if not drawn:
+            continue
+        fig.tight_layout()
+        p = out / f"hist_{key}.png"
+        fig.savefig(p)
+        paths.append(p)
+    return paths
