@@ -19,6 +19,9 @@ from core.train.card import model_card  # noqa: E402
 
 GPU = ("one NVIDIA H100 80GB HBM3 (a lent machine with 16 CPU cores), torch 2.11.0+cu130, float32 (--no-amp); "
        "the GPU and cores were shared by the concurrent training runs of `packaging/train/gpu_round.sh`")
+CPU = ("Linux x86_64, Intel Xeon, 2 logical cores, CPU only, 1 torch thread; the cores were shared with "
+       "evaluation runs and test suites at the same time")
+TEXTURE_NOTES = "(filled in after the run)"
 ROUND1 = "MIN=5 bash packaging/train/gpu_round.sh        # on the lent GPU machine; among its six concurrent runs:"
 ROUND2 = ("MIN=3.9 ROCKS= ROCK_NAMES= CLEAN_STEPS=2300 CLEAN_WORKERS=14 bash packaging/train/gpu_round.sh"
           "   # second round: cleanup and video only")
@@ -125,9 +128,50 @@ def video() -> dict:
     )
 
 
+def texture() -> dict:
+    cmd = ("seqgen texture eval --model resources/models/texture_rocks.pt "
+           "--data berea=../shared/data/rocks/berea_400.tif --data ketton=../shared/data/rocks/ketton_256.tif "
+           "--data bentheimer=../shared/data/rocks/bentheimer_500.tif --baseline berea=resources/models/dcgan_berea.pt "
+           "--baseline ketton=resources/models/dcgan_ketton.pt --baseline bentheimer=resources/models/dcgan_bentheimer.pt "
+           "--n 200 --size 64 --seed 0 --no-control --out docs/results/texture")
+    report = ROOT / "docs/results/texture/table.md"
+    return dict(
+        title="Multi-texture GAN (Berea, Ketton, Bentheimer)",
+        commands=["OMP_NUM_THREADS=1 seqgen texture train --data ../shared/data/rocks/berea_400.tif "
+                  "--data ../shared/data/rocks/ketton_256.tif --data ../shared/data/rocks/bentheimer_500.tif --crop 32 "
+                  "--batch 4 --g-channels 32 --steps 20000 --checkpoint-every 500 --check-every 500 --seed 1 "
+                  "--max-minutes 55 --device cpu --out runs/texture -q   # stopped early with Ctrl+C (see notes)",
+                  "seqgen texture export runs/texture resources/models/texture_rocks.pt", cmd],
+        data=("the training parts of `../shared/data/rocks/berea_400.tif` (z < 300), `ketton_256.tif` (z < 192) and "
+              "`bentheimer_500.tif` (z < 375), one class each (named from the file); held-out parts never used"),
+        hardware=CPU,
+        notes=TEXTURE_NOTES,
+        evaluation=f"`{cmd}`\n\n" + (report.read_text() if report.is_file() else "(not evaluated yet)"),
+    )
+
+
+def dcgan_bentheimer() -> dict:
+    return dict(
+        title="3D DCGAN baseline (Mosser et al. 2017), Bentheimer (texture comparison)",
+        commands=["OMP_NUM_THREADS=1 seqgen rock train-baseline --data ../shared/data/rocks/bentheimer_500.tif --crop 32 "
+                  "--channels 32 --nz 128 --batch 4 --steps 20000 --checkpoint-every 500 --check-every 500 --seed 1 "
+                  "--max-minutes 55 --device cpu --out runs/dcgan_bentheimer -q   # stopped with Ctrl+C at step 5733",
+                  "seqgen rock export runs/dcgan_bentheimer resources/models/dcgan_bentheimer.pt --half"],
+        data=("`../shared/data/rocks/bentheimer_500.tif`, training part only (z < 375); voxel size not documented, "
+              "3.0035 µm assumed. Held-out part (z ≥ 375) never used in training."),
+        hardware=CPU,
+        notes=("The per-class baseline of the texture evaluation for Bentheimer (Berea and Ketton use dcgan_berea.pt "
+               "and dcgan_ketton.pt). Trained on the CPU beside the texture model and stopped after 13 minutes at "
+               "step 5733, about the step count of the GPU-trained Berea and Ketton baselines, to leave the cores "
+               "to the texture model; it generates 64³ volumes from a larger latent (fully convolutional)."),
+        evaluation="See the texture model's evaluation: `docs/results/texture/`.",
+    )
+
+
 CARDS = {"rock_berea": lambda: rock("berea"), "rock_ketton": lambda: rock("ketton"),
          "dcgan_berea": lambda: dcgan("berea"), "dcgan_ketton": lambda: dcgan("ketton"),
-         "cleanup_unet": cleanup, "video_mnist": video}
+         "cleanup_unet": cleanup, "video_mnist": video, "texture_rocks": texture,
+         "dcgan_bentheimer": dcgan_bentheimer}
 
 
 def main(argv: list[str]) -> int:
