@@ -23,17 +23,16 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QIcon, QPixmap, QStandardItemModel
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QMenu, QMessageBox, QProgressBar,
-                               QPushButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+                               QListWidget, QListWidgetItem, QMessageBox,
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from core import __version__
 from core.errors import InputError
-from core.jobs import TaskState, available_devices, ensure_state, new_seed
+from core.jobs import TaskState, ensure_state, new_seed
 from core.render import SceneData, prepare_scene
 from core.shipped import MODELS_DIR, resolve_model, shipped_models
 from core.texture.config import FACTOR, MIN_CROP
@@ -41,13 +40,13 @@ from core.texture.generate import check_shape, generate as texture_generate, gen
 from core.texture.task import KIND
 
 from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, get_list, get_str, last_dir, set_last_dir
-from ..widgets.loss_plot import LossPlot
+from ..widgets.form_helpers import spin as _spin
 from ..widgets.model_combo import CHOOSE, fill_model_combo
-from ..widgets.property_histograms import PropertyHistograms
 from ..widgets.slice_view import ImageCanvas, SliceViews, binary_rgb, rgb_to_qimage
-from ..widgets.view3d import View3D
+from ..widgets.train_form import TrainForm
 from ..worker import TaskRunner
-from .base import AppContext, BaseTab
+from .base import AppContext
+from .volume_tab import EXPORT_FILTERS, VolumeTab
 
 KEY_CHECKPOINTS = "texture/checkpoints"
 KEY_TRAIN_OUT = "texture/train_out"
@@ -57,14 +56,7 @@ DEFAULT_SHIPPED = "rocks"            # resources/models/texture_rocks.pt
 IN_MEMORY_MAX = 256                  # larger edges are written to a TIFF slab by slab (tiles)
 PREVIEW_EDGE = 256                   # of a volume written to file, the central PREVIEW_EDGE³ is shown
 PREVIEW_ICON = 56
-EXPORT_FILTERS = {
-    ".tif": "Multi-page TIFF (*.tif)",
-    ".npy": "NumPy array (*.npy)",
-    ".vti": "ParaView image data (*.vti)",
-    ".stl": "Pore surface mesh (*.stl)",
-}
 VOLUME_FILTER = "Volumes (*.tif *.tiff *.npy *.npz);;All files (*)"
-LOG_POLL_MS = 700
 
 # Classes named after a shared rock can be compared with held-out crops of its volume (the binding
 # split of ../shared/data/README.md: berea_400 z ≥ 300, ketton_256 z ≥ 192, bentheimer_500 z ≥ 375).
@@ -324,37 +316,6 @@ def train_job(specs, *, out_dir, crop: int = 64, steps: int = 2000, batch: int =
 # small helpers
 # ----------------------------------------------------------------------------------------------
 
-def fmt(v) -> str:
-    if v is None or not np.isfinite(v):
-        return "–"
-    a = abs(v)
-    return f"{v:.4g}" if a == 0 or 1e-3 <= a < 1e5 else f"{v:.3e}"
-
-
-def _spin(lo: int, hi: int, value: int, tip: str = "", step: int = 1) -> QSpinBox:
-    s = QSpinBox()
-    s.setRange(lo, hi)
-    s.setSingleStep(step)
-    s.setValue(value)
-    if tip:
-        s.setToolTip(tip)
-    return s
-
-
-def _page(*widgets) -> QScrollArea:
-    w = QWidget()
-    lay = QVBoxLayout(w)
-    lay.setContentsMargins(4, 4, 4, 4)
-    for x in widgets:
-        lay.addWidget(x)
-    lay.addStretch(1)
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setWidget(w)
-    area.setFrameShape(QScrollArea.NoFrame)
-    return area
-
-
 def slice_icon(slice2d: np.ndarray) -> QIcon:
     return QIcon(QPixmap.fromImage(rgb_to_qimage(binary_rgb(slice2d))))
 
@@ -369,19 +330,15 @@ def central_slice(volume: np.ndarray, edge: int = 128) -> np.ndarray:
 # the tab
 # ----------------------------------------------------------------------------------------------
 
-class TextureTab(BaseTab):
+class TextureTab(VolumeTab):
     """Multi-texture synthesis: generate by class or like an example, compare, export, train."""
+
+    LOG_NAME = "Texture"
+    MENU_TITLE = "Te&xture"
 
     modelLoaded = Signal()
     modelFailed = Signal(str)
     exampleLoaded = Signal()
-    generated = Signal()
-    sceneReady = Signal(int)          # realisation index now shown in 3D
-    compared = Signal()
-    exported = Signal(list)
-    jobCancelled = Signal()
-    jobFailed = Signal(str)
-    trainingEnded = Signal(str)       # "finished", "cancelled" or "failed"
 
     def __init__(self, context: AppContext, parent=None):
         super().__init__(context, parent)
@@ -396,25 +353,9 @@ class TextureTab(BaseTab):
         self.result: Optional[TextureResult] = None
         self.comparison = None
         self._pending_meta: dict = {}
-        self._gen_id = 0
-        self._scenes: dict[int, SceneData] = {}
-        self._job_kind = ""
-        self._inspect_connected = False
-        self.train_out: Optional[Path] = None
-        self.train_result = None
 
-        self.jobs = TaskRunner(self)           # generate, read example, compare, export: one at a time
-        self.jobs.progress.connect(self._on_progress)
-        self.jobs.busyChanged.connect(self._update_enabled)
         self.model_jobs = TaskRunner(self)     # loading a model (and its class table)
         self.model_jobs.busyChanged.connect(self._update_enabled)
-        self.scene_jobs = TaskRunner(self)     # 3D scene of the shown realisation
-        self.train_jobs = TaskRunner(self)     # training runs beside the rest
-        self.train_jobs.progress.connect(self._on_train_progress)
-        self.train_jobs.busyChanged.connect(self._update_enabled)
-        self.log_timer = QTimer(self)
-        self.log_timer.setInterval(LOG_POLL_MS)
-        self.log_timer.timeout.connect(self.poll_log)
 
         self._build_ui()
         self._build_actions()
@@ -425,88 +366,10 @@ class TextureTab(BaseTab):
 
     # -- layout -----------------------------------------------------------------------------
     def _build_ui(self) -> None:
-        self.side = QTabWidget()
-        self.side.addTab(_page(self._model_box(), self._what_box(), self._generate_box()), "Generate")
-        self.side.addTab(_page(self._train_box()), "Train")
-        self.side.setMinimumWidth(340)
-        self.side.currentChanged.connect(self._on_side_changed)
-
-        self.real_combo = QComboBox()
-        self.real_combo.setMinimumContentsLength(20)
-        self.real_combo.currentIndexChanged.connect(self._on_realisation_changed)
-        self.real_info = QLabel("Generate to see realisations here.")
-        self.real_info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.real_info.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Realisation"))
-        row.addWidget(self.real_combo)
-        row.addWidget(self.real_info, 1)
-        row.addLayout(self._export_row())
-        self.view3d = View3D()
-        self.slices = SliceViews()
-        split = QSplitter(Qt.Vertical)
-        split.addWidget(self.view3d)
-        split.addWidget(self.slices)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([460, 300])
-        real_page = QWidget()
-        rl = QVBoxLayout(real_page)
-        rl.setContentsMargins(2, 2, 2, 2)
-        rl.addLayout(row)
-        rl.addWidget(split, 1)
-
-        self.histograms = PropertyHistograms()
-        self.kl_table = QTableWidget(0, 4)
-        self.kl_table.setHorizontalHeaderLabels(["Property", "Realisations (mean ± sd)",
-                                                 "Reference (mean ± sd)", "KL (ref ‖ real.)"])
-        self.kl_table.verticalHeader().setVisible(False)
-        self.kl_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.kl_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
-        for c in (1, 2, 3):
-            self.kl_table.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeToContents)
-        self.kl_note = QLabel("")
-        self.kl_note.setWordWrap(True)
-        prop_split = QSplitter(Qt.Vertical)
-        prop_split.addWidget(self.histograms)
-        tbox = QWidget()
-        tl = QVBoxLayout(tbox)
-        tl.setContentsMargins(0, 0, 0, 0)
-        tl.addWidget(self.kl_table, 1)
-        tl.addWidget(self.kl_note)
-        prop_split.addWidget(tbox)
-        prop_split.setSizes([520, 220])
-        prop_page = QWidget()
-        pl = QVBoxLayout(prop_page)
-        pl.setContentsMargins(2, 2, 2, 2)
-        pl.addLayout(self._compare_row())
-        pl.addWidget(prop_split, 1)
-
-        self.loss_plot = LossPlot()
-        self.train_info = QLabel("No training run yet.")
-        self.train_info.setWordWrap(True)
-        self.train_info.setTextFormat(Qt.PlainText)
-        self.train_info.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        train_page = QWidget()
-        trl = QVBoxLayout(train_page)
-        trl.setContentsMargins(2, 2, 2, 2)
-        trl.addWidget(self.loss_plot, 1)
-        trl.addWidget(self.train_info)
-
-        self.views = QTabWidget()
-        self.views.addTab(real_page, "Realisations")
-        self.views.addTab(prop_page, "Properties")
-        self.views.addTab(train_page, "Training")
-
-        self.splitter = QSplitter(Qt.Horizontal)
-        self.splitter.addWidget(self.side)
-        self.splitter.addWidget(self.views)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([380, 1000])
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.splitter, 1)
+        self._build_frame([self._model_box(), self._what_box(), self._generate_box()], SliceViews(),
+                          combo_chars=20, selectable_info=True,
+                          export_tip="TIFF, NPY, VTI or STL of the whole volume; seed, model, class and code "
+                                     "are saved with it (in the file, or in <file>.json for NPY/STL)")
 
     def _model_box(self) -> QGroupBox:
         box = QGroupBox("1 · Model")
@@ -563,13 +426,8 @@ class TextureTab(BaseTab):
         self.size_spin.setSuffix("³")
         self.size_spin.valueChanged.connect(self._on_size_changed)
         self.count_spin = _spin(1, 256, 4, "Number of realisations (each with its own code and noise)")
-        self.seed_spin = _spin(0, 2**31 - 1, new_seed(), "Same seed, model and texture → same volumes; "
-                               "the seed is saved with every output")
-        self.new_seed_button = QPushButton("New seed")
-        self.new_seed_button.clicked.connect(self.new_seed)
-        srow = QHBoxLayout()
-        srow.addWidget(self.seed_spin, 1)
-        srow.addWidget(self.new_seed_button)
+        srow = self._seed_row("Same seed, model and texture → same volumes; "
+                                    "the seed is saved with every output")
         self.spread_spin = QDoubleSpinBox()
         self.spread_spin.setRange(0.0, 5.0)
         self.spread_spin.setSingleStep(0.1)
@@ -594,18 +452,6 @@ class TextureTab(BaseTab):
         frow = QHBoxLayout()
         frow.addWidget(self.out_file_edit, 1)
         frow.addWidget(self.out_file_button)
-        self.generate_button = QPushButton("Generate")
-        self.generate_button.setDefault(True)
-        self.generate_button.clicked.connect(self.start_generate)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setFormat("Idle")
-        self.progress.setTextVisible(True)
-        self.gen_label = QLabel("")
-        self.gen_label.setWordWrap(True)
-        self.gen_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         form = QFormLayout(box)
         form.addRow("Size", self.size_spin)
         form.addRow("Realisations", self.count_spin)
@@ -614,50 +460,10 @@ class TextureTab(BaseTab):
         form.addRow("Voxel size", self.voxel_spin)
         form.addRow(self.file_check)
         form.addRow("Output", frow)
-        brow = QHBoxLayout()
-        brow.addWidget(self.generate_button, 1)
-        brow.addWidget(self.cancel_button)
-        form.addRow(brow)
-        form.addRow(self.progress)
-        form.addRow(self.gen_label)
+        self.gen_label = self._add_generate_rows(form)
         return box
 
-    def _compare_row(self) -> QHBoxLayout:
-        self.ref_combo = QComboBox()
-        self.ref_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.ref_combo.setMinimumContentsLength(16)
-        self.ref_combo.currentIndexChanged.connect(self._update_enabled)
-        self.ncrops_spin = _spin(2, 1000, 20, "Number of random reference crops (same size as the realisations)")
-        self.perm_check = QCheckBox("Permeability (slow)")
-        self.perm_check.setToolTip("Also compare pore-network permeability (seconds per volume)")
-        self.compare_button = QPushButton("Compare")
-        self.compare_button.setToolTip("Histograms of porosity, surface area density and Euler density "
-                                       "of the realisations against the reference, with KL per property")
-        self.compare_button.clicked.connect(self.start_compare)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Reference"))
-        row.addWidget(self.ref_combo, 1)
-        row.addWidget(QLabel("Crops"))
-        row.addWidget(self.ncrops_spin)
-        row.addWidget(self.perm_check)
-        row.addWidget(self.compare_button)
-        return row
-
-    def _export_row(self) -> QHBoxLayout:
-        self.export_which = QComboBox()
-        self.export_which.addItem("Selected realisation", "one")
-        self.export_which.addItem("All realisations", "all")
-        self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip("TIFF, NPY, VTI or STL of the whole volume; seed, model, class and code "
-                                      "are saved with it (in the file, or in <file>.json for NPY/STL)")
-        self.export_button.clicked.connect(self.export_dialog)
-        row = QHBoxLayout()
-        row.addWidget(self.export_which)
-        row.addWidget(self.export_button)
-        return row
-
     def _train_box(self) -> QGroupBox:
-        box = QGroupBox("Train a model")
         self.data_table = QTableWidget(0, 2)
         self.data_table.setHorizontalHeaderLabels(["Class", "Volume"])
         self.data_table.verticalHeader().setVisible(False)
@@ -669,110 +475,33 @@ class TextureTab(BaseTab):
                                    "double-clicking; volumes with one name form one class). Shared rocks are "
                                    "trained on their training part only (berea_400 z < 300, ketton_256 z < 192, "
                                    "bentheimer_500 z < 375)")
-        self.add_data_button = QPushButton("Add…")
-        self.add_data_button.clicked.connect(self.add_data_dialog)
-        self.remove_data_button = QPushButton("Remove")
-        self.remove_data_button.clicked.connect(self.remove_selected_data)
-        drow = QHBoxLayout()
-        drow.addWidget(self.add_data_button)
-        drow.addWidget(self.remove_data_button)
-        drow.addStretch(1)
-        self.crop_spin = _spin(MIN_CROP, 512, 64, f"Training crop edge (multiple of {FACTOR})", step=FACTOR)
-        self.steps_spin = _spin(1, 10_000_000, 2000, "Total steps of the run (a resumed run stops here too)")
-        self.batch_spin = _spin(1, 1024, 8, "Crop pairs per step")
-        self.channels_spin = _spin(4, 512, 64, "Generator width (encoder and critics get half)")
-        self.device_combo = QComboBox()
-        self.device_combo.addItem("auto", "auto")
-        for d in available_devices():
-            self.device_combo.addItem(d, d)
-        self.minutes_spin = QDoubleSpinBox()
-        self.minutes_spin.setRange(0.0, 100000.0)
-        self.minutes_spin.setDecimals(1)
-        self.minutes_spin.setSpecialValueText("no limit")
-        self.minutes_spin.setSuffix(" min")
-        self.minutes_spin.setToolTip("Stop with a checkpoint after this much training time (resume to go on)")
-        self.train_out_edit = QLineEdit(get_str(self.context.settings, KEY_TRAIN_OUT,
-                                                str(Path.home() / "seqgen-runs" / "texture")))
-        self.train_out_edit.setToolTip("Run folder: checkpoints (last.pt, step_*.pt), log.csv and classes.pt")
-        self.train_out_button = QPushButton("…")
-        self.train_out_button.setMaximumWidth(32)
-        self.train_out_button.clicked.connect(self.choose_train_dir)
-        orow = QHBoxLayout()
-        orow.addWidget(self.train_out_edit, 1)
-        orow.addWidget(self.train_out_button)
-        self.resume_check = QCheckBox("Resume the run in this folder")
-        self.train_button = QPushButton("Train")
-        self.train_button.clicked.connect(self.start_train)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop after the current step; a checkpoint is written and the classes are "
-                                    "fitted (Resume continues)")
-        self.stop_button.clicked.connect(self.stop_training)
-        self.train_progress = QProgressBar()
-        self.train_progress.setRange(0, 1000)
-        self.train_progress.setFormat("Idle")
-        self.train_progress.setTextVisible(True)
-        self.train_status = QLabel("")
-        self.train_status.setWordWrap(True)
-        self.train_status.setTextFormat(Qt.PlainText)
-        form = QFormLayout(box)
-        form.addRow(QLabel("Training volumes"))
-        form.addRow(self.data_table)
-        form.addRow(drow)
-        form.addRow("Crop", self.crop_spin)
-        form.addRow("Steps", self.steps_spin)
-        form.addRow("Batch", self.batch_spin)
-        form.addRow("Channels", self.channels_spin)
-        form.addRow("Device", self.device_combo)
-        form.addRow("Time limit", self.minutes_spin)
-        form.addRow("Output", orow)
-        form.addRow(self.resume_check)
-        brow = QHBoxLayout()
-        brow.addWidget(self.train_button, 1)
-        brow.addWidget(self.stop_button)
-        form.addRow(brow)
-        form.addRow(self.train_progress)
-        form.addRow(self.train_status)
+        box = TrainForm(self.data_table, min_crop=MIN_CROP, crop_step=FACTOR, batch_tip="Crop pairs per step",
+                        channels=(4, 64, "Generator width (encoder and critics get half)"),
+                        run_dir=get_str(self.context.settings, KEY_TRAIN_OUT,
+                                        str(Path.home() / "seqgen-runs" / "texture")),
+                        run_dir_tip="Run folder: checkpoints (last.pt, step_*.pt), log.csv and classes.pt",
+                        stop_tip="Stop after the current step; a checkpoint is written and the classes are "
+                                 "fitted (Resume continues)",
+                        time_limit=True)
+        self._adopt_train_form(box)
+        self.minutes_spin = box.minutes_spin
+        self.train_out_edit = box.out_edit
+        self.train_out_button = box.out_button
         return box
 
     def _build_actions(self) -> None:
         self.generate_action = QAction("&Generate texture", self)
         self.generate_action.triggered.connect(self.start_generate)
-        self.cancel_action = QAction("&Cancel generation/comparison", self)
-        self.cancel_action.triggered.connect(self.cancel)
         self.example_action = QAction("Generate from &example…", self)
         self.example_action.triggered.connect(self.open_example_dialog)
-        self.compare_action = QAction("Co&mpare properties", self)
-        self.compare_action.triggered.connect(self.start_compare)
-        self.export_action = QAction("&Export realisations…", self)
-        self.export_action.triggered.connect(self.export_dialog)
-        self.train_action = QAction("&Train", self)
-        self.train_action.triggered.connect(self.start_train)
-        self.stop_action = QAction("&Stop training", self)
-        self.stop_action.triggered.connect(self.stop_training)
+        super()._build_actions()
 
-    def menu(self) -> QMenu:
-        m = QMenu("Te&xture", self)
-        for a in (self.generate_action, self.cancel_action, self.example_action, self.compare_action,
-                  self.export_action):
-            m.addAction(a)
-        m.addSeparator()
-        m.addAction(self.train_action)
-        m.addAction(self.stop_action)
-        return m
+    def _menu_generate_actions(self) -> tuple:
+        return (self.generate_action, self.cancel_action, self.example_action)
 
     # -- state ------------------------------------------------------------------------------
     def is_busy(self) -> bool:
         return self.jobs.busy or self.train_jobs.busy or self.model_jobs.busy
-
-    def model_path(self) -> Optional[str]:
-        d = self.model_combo.currentData()
-        return None if d in (None, CHOOSE) else str(d)
-
-    def volumes(self) -> list:
-        return list(self.result.volumes) if self.result is not None else []
-
-    def current_index(self) -> int:
-        return max(0, self.real_combo.currentIndex())
 
     def class_names(self) -> list[str]:
         """The classes listed (not the example)."""
@@ -810,7 +539,6 @@ class TextureTab(BaseTab):
     @Slot(int)
     def _update_enabled(self, *_):
         busy = self.jobs.busy
-        has_res = self.result is not None
         loading = self.model_jobs.busy
         sel = self.selection()
         can_gen = self.model is not None and sel is not None and not busy and not loading
@@ -835,19 +563,7 @@ class TextureTab(BaseTab):
         fm = self.file_mode()
         self.out_file_edit.setEnabled(fm and not busy)
         self.out_file_button.setEnabled(fm and not busy)
-        ref_ok = self.ref_combo.currentData() is not None
-        self.compare_button.setEnabled(has_res and not busy and ref_ok)
-        self.compare_action.setEnabled(has_res and not busy and ref_ok)
-        self.export_button.setEnabled(has_res and not busy)
-        self.export_action.setEnabled(has_res and not busy)
-        tb = self.train_jobs.busy
-        for w in (self.train_button, self.train_action, self.add_data_button, self.remove_data_button,
-                  self.data_table, self.crop_spin, self.steps_spin, self.batch_spin, self.channels_spin,
-                  self.device_combo, self.minutes_spin, self.train_out_edit, self.train_out_button,
-                  self.resume_check):
-            w.setEnabled(not tb)
-        self.stop_button.setEnabled(tb)
-        self.stop_action.setEnabled(tb)
+        self._update_shared_enabled(busy, (self.data_table,))
 
     def _why_not_generate(self) -> str:
         if self.jobs.busy:
@@ -858,76 +574,7 @@ class TextureTab(BaseTab):
             return "Choose a model first (a shipped one or a checkpoint file)."
         return "Choose a class, or load an example volume."
 
-    def _start(self, kind: str, fn, *args, on_finished, **kwargs) -> bool:
-        if self.jobs.busy:
-            QMessageBox.information(self, "Busy", "Another job is running; wait for it or press Cancel.")
-            return False
-        self._job_kind = kind
-        self.progress.setValue(0)
-        self.progress.setFormat(f"{kind}… %p%")
-        self.context.log(f"Texture: {kind.lower()} started")
-        self.jobs.submit(fn, *args, on_finished=on_finished, on_failed=self._on_job_failed,
-                         on_cancelled=self._on_job_cancelled, description=f"texture {kind.lower()}", **kwargs)
-        return True
-
-    @Slot(float, str)
-    def _on_progress(self, fraction: float, message: str) -> None:
-        self.progress.setValue(int(round(fraction * 1000)))
-        self.progress.setFormat(f"{message or self._job_kind} – %p%".replace("&", "&&"))
-
-    def _job_ended(self, text: str, done: bool = False) -> None:
-        self.progress.setValue(1000 if done else 0)
-        self.progress.setFormat(text)
-
-    @Slot(str)
-    def _on_job_failed(self, message: str) -> None:
-        kind = self._job_kind or "Job"
-        self._job_ended(f"{kind} failed")
-        self.context.error(f"{kind} failed", message)
-        self.jobFailed.emit(message)
-
-    @Slot()
-    def _on_job_cancelled(self) -> None:
-        kind = self._job_kind or "Job"
-        self._job_ended(f"{kind} cancelled")
-        self.context.log(f"Texture: {kind.lower()} cancelled")
-        self.context.status("Cancelled")
-        self.jobCancelled.emit()
-
-    @Slot()
-    def cancel(self) -> None:
-        """Cancel button: ask the running job to stop (GUI thread; sets the worker's token)."""
-        if self.jobs.busy:
-            self.progress.setFormat("Cancelling…")
-            self.jobs.cancel()
-
     # -- the Inspect tab's volume -----------------------------------------------------------
-    def inspect_tab(self):
-        tabs = getattr(self.context.window, "tab_by_key", None) or {}
-        return tabs.get("inspect")
-
-    def inspect_volume(self):
-        tab = self.inspect_tab()
-        return getattr(tab, "volume", None) if tab is not None else None
-
-    def inspect_name(self) -> str:
-        vol = self.inspect_volume()
-        p = getattr(vol, "path", None)
-        return Path(p).name if p else "the Inspect volume"
-
-    def _connect_inspect(self) -> None:
-        if self._inspect_connected:
-            return
-        sig = getattr(self.inspect_tab(), "volumeLoaded", None)
-        if sig is not None:
-            sig.connect(self._on_inspect_volume)
-            self._inspect_connected = True
-
-    def showEvent(self, event):
-        super().showEvent(event)
-        self._connect_inspect()  # in case this tab was built before the Inspect tab
-        self._on_inspect_volume()
-
     @Slot()
     def _on_inspect_volume(self) -> None:
         self._fill_references()
@@ -936,12 +583,6 @@ class TextureTab(BaseTab):
     # -- models -----------------------------------------------------------------------------
     def _checkpoints(self) -> list[str]:
         return [p for p in get_list(self.context.settings, KEY_CHECKPOINTS) if Path(p).is_file()]
-
-    @staticmethod
-    def _checkpoint_label(path: str) -> str:
-        p = Path(path)
-        name = f"{p.parent.name}/{p.name}" if p.name == "last.pt" or p.name.startswith("step_") else p.name
-        return f"{name} (checkpoint)"
 
     def _fill_models(self, select: Optional[str] = None) -> None:
         shipped = shipped_models("texture")
@@ -972,11 +613,6 @@ class TextureTab(BaseTab):
         self.context.settings.setValue(KEY_CHECKPOINTS, items[:MAX_CHECKPOINTS])
         self._fill_models(select=p if select else None)
         return True
-
-    @Slot(int)
-    def _on_model_activated(self, index: int) -> None:
-        if self.model_combo.itemData(index) == CHOOSE:
-            self.choose_checkpoint_dialog()
 
     def choose_checkpoint_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose a texture model or checkpoint",
@@ -1116,10 +752,6 @@ class TextureTab(BaseTab):
             self._fill_references()
         self._update_enabled()
 
-    @Slot()
-    def new_seed(self) -> None:
-        self.seed_spin.setValue(new_seed())
-
     # -- the example volume -----------------------------------------------------------------
     @Slot()
     def open_example_dialog(self) -> None:
@@ -1240,17 +872,9 @@ class TextureTab(BaseTab):
     @Slot(object)
     def _on_generated(self, res: TextureResult) -> None:
         self.result = res
-        self.comparison = None
-        self._gen_id += 1
-        self._scenes = {}
         for n in res.notices:
             self.context.log(f"Texture: {n}")
-        self.real_combo.blockSignals(True)
-        self.real_combo.clear()
-        for i in range(len(res)):
-            self.real_combo.addItem(f"{i + 1} of {len(res)} · φ {res.porosity[i]:.3f}", i)
-        self.real_combo.setCurrentIndex(0)
-        self.real_combo.blockSignals(False)
+        self._new_generation([f"{i + 1} of {len(res)} · φ {res.porosity[i]:.3f}" for i in range(len(res))])
         where = f"; written to {', '.join(str(p) for p in res.files)}" if res.files else ""
         self.context.log(f"Texture: generated {len(res)} × {res.size}³ {res.label} on {res.device}, seed {res.seed}"
                          f"{where}; porosity {', '.join(f'{p:.4f}' for p in res.porosity)}")
@@ -1262,20 +886,12 @@ class TextureTab(BaseTab):
                 e = res.volumes[0].shape[0]
                 text += f"<br>Shown: the central {e}³ of each volume (from z = y = x = {res.offset})."
         self.gen_label.setText(text)
-        self.histograms.clear()
-        self.kl_table.setRowCount(0)
-        self.kl_note.setText("")
         self._fill_references()
         self._job_ended(f"Generated {len(res)}", done=True)
         self.views.setCurrentIndex(0)
         self._show_realisation(0)
         self._update_enabled()
         self.generated.emit()
-
-    @Slot(int)
-    def _on_realisation_changed(self, index: int) -> None:
-        if self.result is not None and index >= 0:
-            self._show_realisation(index)
 
     def _show_realisation(self, index: int) -> None:
         res = self.result
@@ -1294,34 +910,6 @@ class TextureTab(BaseTab):
             self.scene_jobs.submit(scene_job, self._gen_id, index, vol, on_finished=self._on_scene,
                                    on_failed=self._on_scene_failed, description="texture 3D scene")
         # else: _on_scene starts the scene of the then-current realisation
-
-    @Slot(object)
-    def _on_scene(self, res) -> None:
-        gen_id, index, scene = res
-        if gen_id != self._gen_id or self.result is None:
-            if self.result is not None:
-                self._show_realisation(self.current_index())
-            return
-        self._scenes[index] = scene
-        cur = self.current_index()
-        if index == cur:
-            self._show_scene(index, scene, reset_camera=len(self._scenes) == 1)
-        else:
-            self._show_realisation(cur)
-
-    @Slot(str)
-    def _on_scene_failed(self, message: str) -> None:
-        # e.g. an all-grain realisation: nothing to draw, which is not an error dialog's worth
-        self.context.log(f"Texture: 3D view: {message}")
-        self.view3d.clear()
-
-    def _show_scene(self, index: int, scene: SceneData, reset_camera: bool) -> None:
-        try:
-            self.view3d.show_scene(scene, reset_camera=reset_camera)
-        except Exception as exc:  # a rendering problem must not take the tab down
-            self.context.error("3D view", f"The 3D view could not draw this realisation: {exc}")
-            return
-        self.sceneReady.emit(index)
 
     # -- comparison -------------------------------------------------------------------------
     def _reference_class(self) -> Optional[str]:
@@ -1372,81 +960,30 @@ class TextureTab(BaseTab):
 
     @Slot()
     def start_compare(self) -> bool:
-        if self.result is None:
-            return False
-        ref = self.ref_combo.currentData()
+        ref = self._chosen_reference()
         if ref is None:
-            self.context.error("Compare", "This reference is not available here.")
             return False
-        kwargs = {}
         if ref == "heldout":
             kind, kwargs = "heldout", {"cls": self.result.cls}
         elif ref == "example":
             kind, kwargs = "volume", {"array": self.example, "array_label": self.example_name}
         else:
-            vol = self.inspect_volume()
-            if vol is None:
-                self.context.error("Compare", "No volume is open in the Inspect tab.")
+            kind, kwargs = "volume", self._inspect_reference()
+            if kwargs is None:
                 return False
-            kind, kwargs = "volume", {"array": vol.array, "array_label": self.inspect_name()}
-        return self._start("Comparing", compare_job, self.volumes(), kind, n_ref=int(self.ncrops_spin.value()),
-                           seed=int(self.result.seed), voxel_size_um=float(self.result.metadata[0]["voxel_size_um"]),
-                           permeability=self.perm_check.isChecked(), on_finished=self._on_compared, **kwargs)
+        return self._start_comparing(compare_job, kind, seed=int(self.result.seed),
+                                     voxel_size_um=float(self.result.metadata[0]["voxel_size_um"]), **kwargs)
 
     @Slot(object)
     def _on_compared(self, comp) -> None:
-        self.comparison = comp
-        self.histograms.show_comparison(comp)
-        rows = comp.rows()
-        self.kl_table.setRowCount(len(rows))
-        for i, (label, unit, g, r, kl, note) in enumerate(rows):
-            u = "" if unit == "–" else f" ({unit})"
-            cells = [f"{label}{u}", f"{fmt(g[0])} ± {fmt(g[1])} (n={g[2]})", f"{fmt(r[0])} ± {fmt(r[1])} (n={r[2]})",
-                     fmt(kl) if kl is not None else "n/a"]
-            for j, text in enumerate(cells):
-                it = QTableWidgetItem(text)
-                if j == 3:
-                    it.setData(Qt.UserRole, kl)
-                    it.setToolTip(note or "KL(reference ‖ realisations), nats; 50 bins, pseudo-count 0.5")
-                    it.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                self.kl_table.setItem(i, j, it)
-        notes = [f"{label}: {note}" for (label, _, _, _, _, note) in rows if note]
         part = (f" Realisations: the central {self.result.volumes[0].shape[0]}³ of each volume."
                 if self.result is not None and self.result.partial else "")
-        self.kl_note.setText(f"Reference: {html.escape(comp.reference_label)}; voxel size "
-                             f"{comp.voxel_size_um:g} µm.{part} KL(reference ‖ realisations) in nats "
-                             "(core.compare: 50 bins over both sets, pseudo-count 0.5); few samples give noisy KL."
-                             + ("<br>" + "<br>".join(html.escape(n) for n in notes) if notes else ""))
-        self.context.log("Texture: KL vs " + comp.reference_label + ": " +
-                         ", ".join(f"{label} {fmt(kl) if kl is not None else 'n/a'}"
-                                   for (label, _, _, _, kl, _) in rows))
-        self._job_ended("Compared", done=True)
-        self.views.setCurrentIndex(1)
-        self._update_enabled()
-        self.compared.emit()
-
-    def kl_values(self) -> dict[str, Optional[float]]:
-        """{property label: KL} as shown in the table."""
-        return {self.kl_table.item(i, 0).text(): self.kl_table.item(i, 3).data(Qt.UserRole)
-                for i in range(self.kl_table.rowCount())}
+        self._show_compared(comp, part)
 
     # -- export -----------------------------------------------------------------------------
-    @Slot()
-    def export_dialog(self) -> None:
-        if self.result is None:
-            return
-        filters = ";;".join(EXPORT_FILTERS.values())
+    def _export_stem(self) -> str:
         what = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.result.cls or "example")
-        stem = f"texture_{what}_seed{self.result.seed}"
-        if self.export_which.currentData() == "one":
-            stem += f"_r{self.current_index() + 1:03d}"
-        suggest = str(Path(last_dir(self.context.settings, KEY_EXPORT_DIR)) / f"{stem}.tif")
-        path, flt = QFileDialog.getSaveFileName(self, "Export realisations", suggest, filters)
-        if not path:
-            return
-        if not Path(path).suffix:
-            path += next((s for s, f in EXPORT_FILTERS.items() if f == flt), ".tif")
-        self.export(Path(path), all_realisations=self.export_which.currentData() == "all")
+        return f"texture_{what}_seed{self.result.seed}"
 
     def export(self, path, all_realisations: bool = False) -> bool:
         """Write the selected (or every) whole realisation with its metadata; several get _001, _002, …"""
@@ -1468,22 +1005,7 @@ class TextureTab(BaseTab):
         return self._start("Exporting", export_job, paths, sources, metas,
                            voxel_size_um=float(res.metadata[0]["voxel_size_um"]), on_finished=self._on_exported)
 
-    @Slot(object)
-    def _on_exported(self, paths) -> None:
-        self._job_ended(f"Exported {len(paths)}", done=True)
-        for p in paths:
-            self.context.log(f"Texture: wrote {p}")
-        self.context.status(f"Wrote {len(paths)} file(s)")
-        self.exported.emit([str(p) for p in paths])
-
     # -- training ---------------------------------------------------------------------------
-    @Slot(int)
-    def _on_side_changed(self, index: int) -> None:
-        if index == 1:
-            self.views.setCurrentIndex(2)
-        elif self.views.currentIndex() == 2:
-            self.views.setCurrentIndex(0)
-
     @Slot()
     def add_data_dialog(self) -> None:
         from core.rock.gui_support import shared_data_dir
@@ -1529,13 +1051,6 @@ class TextureTab(BaseTab):
         return out
 
     @Slot()
-    def choose_train_dir(self) -> None:
-        d = QFileDialog.getExistingDirectory(self, "Run folder", self.train_out_edit.text() or str(Path.home()))
-        if d:
-            self.train_out_edit.setText(d)
-            self.resume_check.setChecked((Path(d) / "last.pt").is_file())
-
-    @Slot()
     def start_train(self) -> bool:
         if self.train_jobs.busy:
             return False
@@ -1551,136 +1066,29 @@ class TextureTab(BaseTab):
         if self.crop_spin.value() % FACTOR:
             self.context.error("Train", f"The crop must be a multiple of {FACTOR} (got {self.crop_spin.value()}).")
             return False
-        text = self.train_out_edit.text().strip()
-        if not text:
-            self.context.error("Train", "Choose an output folder for the run.")
+        folder = self._run_folder()
+        if folder is None:
             return False
-        out = Path(text).expanduser()
-        resume = self.resume_check.isChecked()
-        if not resume and (out / "last.pt").is_file():
-            ans = QMessageBox.question(self, "Train", f"{out} already holds a training run. Resume it?\n\n"
-                                       "(No keeps it untouched; choose another output folder for a new run.)",
-                                       QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
-            if ans != QMessageBox.Yes:
-                return False
-            resume = True
-            self.resume_check.setChecked(True)
+        out, resume = folder
         seed = new_seed()
-        self.train_out = out
-        self.train_result = None
-        self.context.settings.setValue(KEY_TRAIN_OUT, str(out))
-        self.loss_plot.clear("Waiting for the first logged losses…")
-        self.train_progress.setValue(0)
-        self.train_progress.setFormat("Starting… %p%")
-        what = "Resuming" if resume else "Training"
-        self.train_status.setText(f"{what} in {out}")
-        self.train_info.setText(f"Run folder: {out}")
+        what = self._begin_run(out, resume, KEY_TRAIN_OUT)
         classes = sorted({n for n, _ in data})
         self.context.log(f"Texture: {what.lower()} on classes {', '.join(classes)} "
                          f"({', '.join(Path(p).name for _, p in data)}) → {out}"
                          + ("" if resume else f" (seed {seed})"))
-        self.train_jobs.submit(train_job, [f"{n}={p}" for n, p in data], out_dir=out, crop=int(self.crop_spin.value()),
-                               steps=int(self.steps_spin.value()), batch=int(self.batch_spin.value()),
-                               channels=int(self.channels_spin.value()), device=self.device_combo.currentData(),
-                               max_minutes=float(self.minutes_spin.value()), resume=resume, seed=seed,
-                               on_finished=self._on_trained, on_failed=self._on_train_failed,
-                               on_cancelled=self._on_train_cancelled, description="texture training")
-        self.log_timer.start()
-        self.views.setCurrentIndex(2)
+        self._submit_run(train_job, [f"{n}={p}" for n, p in data], out_dir=out, crop=int(self.crop_spin.value()),
+                         steps=int(self.steps_spin.value()), batch=int(self.batch_spin.value()),
+                         channels=int(self.channels_spin.value()), device=self.device_combo.currentData(),
+                         max_minutes=float(self.minutes_spin.value()), resume=resume, seed=seed,
+                         description="texture training")
         return True
 
-    @Slot()
-    def stop_training(self) -> None:
-        """Stop button: the trainer stops after its current step, writes a checkpoint and fits the classes."""
-        if self.train_jobs.busy:
-            self.train_progress.setFormat("Stopping (writing a checkpoint)…")
-            self.train_jobs.cancel()
-
-    @Slot(float, str)
-    def _on_train_progress(self, fraction: float, message: str) -> None:
-        self.train_progress.setValue(int(round(fraction * 1000)))
-        short = message.split(" · ")[0] if message else "Training"
-        self.train_progress.setFormat(f"{short} – %p%")
-        self.train_status.setText(message)
-
-    @Slot()
-    def poll_log(self) -> None:
-        """Re-read the run's log.csv (QTimer while training, and once at the end)."""
-        if self.train_out is None:
-            return
-        from core.train import read_log
-
-        path = self.train_out / "log.csv"
-        if not path.is_file():
-            return
-        try:
-            rows = read_log(path)
-        except Exception:  # a line being written right now: try again at the next tick
-            return
-        self.loss_plot.set_rows(rows)
-
-    @Slot(object)
-    def _on_trained(self, result) -> None:
-        self.log_timer.stop()
-        self.poll_log()
-        self.train_result = result
-        for n in result.notices:
-            self.context.log(f"Texture: {n}")
-        self.resume_check.setChecked(True)
-        if result.checkpoint is None:
-            msg = f"The run in {result.out_dir} is already at step {result.step}; raise Steps to train further."
-            self.train_progress.setFormat("Nothing to do")
-        else:
-            losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items())
-            limited = " (time limit reached: Train with “Resume” goes on)" if result.time_limited else ""
-            msg = (f"Trained to step {result.step}{limited} ({losses}). Checkpoint {result.checkpoint} with its "
-                   "classes — now in the Generate page's model list.")
-            self.train_progress.setValue(1000)
-            self.train_progress.setFormat(f"Done: step {result.step}")
-            self.add_checkpoint(result.checkpoint, select=False)
-        self.train_status.setText(msg)
-        self.train_info.setText(msg)
-        self.context.log(f"Texture: {msg}")
-        self.trainingEnded.emit("finished")
-
-    @Slot()
-    def _on_train_cancelled(self) -> None:
-        self.log_timer.stop()
-        self.poll_log()
-        out = self.train_out
-        last = out / "last.pt" if out is not None else None
-        steps = sorted(out.glob("step_*.pt")) if out is not None and out.is_dir() else []
-        m = re.match(r"step_(\d+)\.pt", steps[-1].name) if steps else None
-        at = f" at step {int(m.group(1))}" if m else ""
-        if last is not None and last.is_file():
-            msg = (f"Training stopped{at}; checkpoint saved: {last}. Press Train with “Resume” ticked to "
-                   "continue; the checkpoint is in the model list.")
-            self.add_checkpoint(last, select=False)
-            self.resume_check.setChecked(True)
-        else:
-            msg = "Training stopped before its first step; nothing was saved."
-        self.train_progress.setValue(0)
-        self.train_progress.setFormat(f"Stopped{at}")
-        self.train_status.setText(msg)
-        self.train_info.setText(msg)
-        self.context.log(f"Texture: {msg}")
-        self.trainingEnded.emit("cancelled")
-
-    @Slot(str)
-    def _on_train_failed(self, message: str) -> None:
-        self.log_timer.stop()
-        self.poll_log()
-        self.train_progress.setValue(0)
-        self.train_progress.setFormat("Training failed")
-        self.train_status.setText(message)
-        self.context.error("Training failed", message)
-        self.trainingEnded.emit("failed")
+    def _trained_text(self, result) -> str:
+        losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items())
+        limited = " (time limit reached: Train with “Resume” goes on)" if result.time_limited else ""
+        return (f"Trained to step {result.step}{limited} ({losses}). Checkpoint {result.checkpoint} with its "
+                "classes — now in the Generate page's model list.")
 
     # -- closing ----------------------------------------------------------------------------
-    def shutdown(self) -> None:
-        self.log_timer.stop()
-        self.jobs.shutdown()
-        self.model_jobs.shutdown()
-        self.scene_jobs.shutdown()
-        self.train_jobs.shutdown(timeout_ms=60000)  # a stopped run writes its checkpoint first
-        self.view3d.close_plotter()
+    def _more_runners(self) -> tuple:
+        return (self.model_jobs,)

@@ -21,7 +21,14 @@ GPU = ("one NVIDIA H100 80GB HBM3 (a lent machine with 16 CPU cores), torch 2.11
        "the GPU and cores were shared by the concurrent training runs of `packaging/train/gpu_round.sh`")
 CPU = ("Linux x86_64, Intel Xeon, 2 logical cores, CPU only, 1 torch thread; the cores were shared with "
        "evaluation runs and test suites at the same time")
-TEXTURE_NOTES = "(filled in after the run)"
+TEXTURE_NOTES = (
+    "Trained on the 2 shared CPU cores only (the session's GPU time was spent on the other models before this "
+    "engine existed): 1670 steps of crop 32, batch 4, generator width 32, about 29 minutes, stopped with Ctrl+C "
+    "to leave time for the evaluation (the checkpoint and classes.pt were written on the stop). This is far too "
+    "little: the textures are grain-heavy (64³ porosity 0.04–0.16 against 0.13–0.20 real) and the classes are "
+    "barely told apart; see the evaluation. The engine, the tiling (bit-identical to a whole pass) and the speed "
+    "targets are met (benchmarks/results/texture.md); the model needs a GPU run, e.g. "
+    "`seqgen texture train ... --crop 64 --device cuda --max-minutes 30`.")
 ROUND1 = "MIN=5 bash packaging/train/gpu_round.sh        # on the lent GPU machine; among its six concurrent runs:"
 ROUND2 = ("MIN=3.9 ROCKS= ROCK_NAMES= CLEAN_STEPS=2300 CLEAN_WORKERS=14 bash packaging/train/gpu_round.sh"
           "   # second round: cleanup and video only")

@@ -1,0 +1,369 @@
+"""The frame shared by the volume tabs (Rock, Texture): side pages on the left; Realisations, Properties
+and Training views on the right; and the slots that only show things in those views.
+
+``scene_jobs`` (3D scenes, with ``_gen_id``/``_scenes`` of the current generation) and the signals
+``generated()``, ``sceneReady(int)``, ``compared()`` and ``exported(list)`` are made here. Subclasses
+provide ``MENU_TITLE``, ``_menu_generate_actions()``, ``_train_box``, ``model_combo``,
+``choose_checkpoint_dialog``, ``result``, ``_show_realisation(index)``, ``_on_inspect_volume``,
+``start_compare``, ``export(path, all_realisations=...)``, ``_export_stem()`` and ``_update_enabled``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (QFileDialog, QFormLayout, QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton,
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+
+from core.jobs import new_seed
+from core.render import SceneData
+
+from ..settings import KEY_EXPORT_DIR, last_dir
+from ..widgets.form_helpers import page, spin
+from ..widgets.model_combo import CHOOSE
+from ..widgets.property_compare import PropertyComparePanel, kl_summary
+from ..widgets.realisation_view import RealisationView
+from ..widgets.training_view import TrainingView
+from ..worker import TaskRunner
+from .base import AppContext
+from .train_tab import TrainTab
+
+EXPORT_FILTERS = {
+    ".tif": "Multi-page TIFF (*.tif)",
+    ".npy": "NumPy array (*.npy)",
+    ".vti": "ParaView image data (*.vti)",
+    ".stl": "Pore surface mesh (*.stl)",
+}
+
+
+class VolumeTab(TrainTab):
+    MENU_TITLE = ""
+
+    generated = Signal()
+    sceneReady = Signal(int)          # realisation index now shown in 3D
+    compared = Signal()
+    exported = Signal(list)
+
+    def __init__(self, context: AppContext, parent=None):
+        super().__init__(context, parent)
+        self._gen_id = 0
+        self._scenes: dict[int, SceneData] = {}
+        self._inspect_connected = False
+        self.scene_jobs = TaskRunner(self)     # 3D scene of the shown realisation
+
+    # -- layout -----------------------------------------------------------------------------
+    def _build_frame(self, generate_boxes: list[QWidget], slices: QWidget, *, export_tip: str, combo_chars: int,
+                     selectable_info: bool = False) -> None:
+        self.side = QTabWidget()
+        self.side.addTab(page(*generate_boxes), "Generate")
+        self.side.addTab(page(self._train_box()), "Train")
+        self.side.setMinimumWidth(340)
+        self.side.currentChanged.connect(self._on_side_changed)
+
+        # realisations: combo, 3D view, slices
+        self.real_view = RealisationView(slices, export_tip=export_tip, combo_chars=combo_chars,
+                                         selectable_info=selectable_info)
+        self.real_combo = self.real_view.combo
+        self.real_combo.currentIndexChanged.connect(self._on_realisation_changed)
+        self.real_info = self.real_view.info
+        self.view3d = self.real_view.view3d
+        self.slices = self.real_view.slices
+        self.export_which = self.real_view.export_which
+        self.export_button = self.real_view.export_button
+        self.export_button.clicked.connect(self.export_dialog)
+
+        # properties: histograms + table
+        self.properties = PropertyComparePanel()
+        self.ref_combo = self.properties.ref_combo
+        self.ref_combo.currentIndexChanged.connect(self._on_reference_changed)
+        self.ncrops_spin = self.properties.ncrops_spin
+        self.perm_check = self.properties.perm_check
+        self.compare_button = self.properties.compare_button
+        self.compare_button.clicked.connect(self.start_compare)
+        self.histograms = self.properties.histograms
+        self.kl_table = self.properties.kl_table
+        self.kl_note = self.properties.kl_note
+
+        # training curves
+        self.train_view = TrainingView()
+        self.loss_plot = self.train_view.loss_plot
+        self.train_info = self.train_view.info
+
+        self.views = QTabWidget()
+        self.views.addTab(self.real_view, "Realisations")
+        self.views.addTab(self.properties, "Properties")
+        self.views.addTab(self.train_view, "Training")
+
+        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter.addWidget(self.side)
+        self.splitter.addWidget(self.views)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([380, 1000])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.splitter, 1)
+
+    def _seed_row(self, tip: str) -> QHBoxLayout:
+        """``seed_spin`` (a fresh seed) and a New seed button."""
+        self.seed_spin = spin(0, 2**31 - 1, new_seed(), tip)
+        self.new_seed_button = QPushButton("New seed")
+        self.new_seed_button.clicked.connect(self.new_seed)
+        row = QHBoxLayout()
+        row.addWidget(self.seed_spin, 1)
+        row.addWidget(self.new_seed_button)
+        return row
+
+    def _add_generate_rows(self, form: QFormLayout) -> QLabel:
+        """Generate and Cancel, the job progress bar and a note label (returned) at the end of ``form``."""
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setDefault(True)
+        self.generate_button.clicked.connect(self.start_generate)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setFormat("Idle")
+        self.progress.setTextVisible(True)
+        note = QLabel("")
+        note.setWordWrap(True)
+        note.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        brow = QHBoxLayout()
+        brow.addWidget(self.generate_button, 1)
+        brow.addWidget(self.cancel_button)
+        form.addRow(brow)
+        form.addRow(self.progress)
+        form.addRow(note)
+        return note
+
+    def _build_actions(self) -> None:
+        """The actions after Generate (made by the subclass): Cancel, Compare, Export, Train, Stop."""
+        self.cancel_action = QAction("&Cancel generation/comparison", self)
+        self.cancel_action.triggered.connect(self.cancel)
+        self.compare_action = QAction("Co&mpare properties", self)
+        self.compare_action.triggered.connect(self.start_compare)
+        self.export_action = QAction("&Export realisations…", self)
+        self.export_action.triggered.connect(self.export_dialog)
+        self.train_action = QAction("&Train", self)
+        self.train_action.triggered.connect(self.start_train)
+        self.stop_action = QAction("&Stop training", self)
+        self.stop_action.triggered.connect(self.stop_training)
+
+    def menu(self) -> QMenu:
+        m = QMenu(self.MENU_TITLE, self)
+        for a in (*self._menu_generate_actions(), self.compare_action, self.export_action):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.train_action)
+        m.addAction(self.stop_action)
+        return m
+
+    @Slot(int)
+    def _on_model_activated(self, index: int) -> None:
+        if self.model_combo.itemData(index) == CHOOSE:
+            self.choose_checkpoint_dialog()
+
+    @Slot(int)
+    def _on_reference_changed(self, index: int) -> None:
+        self._update_enabled()
+
+    @Slot(int)
+    def _on_side_changed(self, index: int) -> None:
+        if index == 1:
+            self.views.setCurrentIndex(2)
+        elif self.views.currentIndex() == 2:
+            self.views.setCurrentIndex(0)
+
+    @Slot()
+    def new_seed(self) -> None:
+        self.seed_spin.setValue(new_seed())
+
+    # -- state ------------------------------------------------------------------------------
+    def model_path(self) -> Optional[str]:
+        d = self.model_combo.currentData()
+        return None if d in (None, CHOOSE) else str(d)
+
+    def volumes(self) -> list:
+        return list(self.result.volumes) if self.result is not None else []
+
+    def current_index(self) -> int:
+        return max(0, self.real_combo.currentIndex())
+
+    @staticmethod
+    def _checkpoint_label(path: str) -> str:
+        p = Path(path)
+        name = f"{p.parent.name}/{p.name}" if p.name == "last.pt" or p.name.startswith("step_") else p.name
+        return f"{name} (checkpoint)"
+
+    def _update_shared_enabled(self, busy: bool, train_extra: tuple = ()) -> None:
+        """Compare and Export (realisations, an idle job worker, a usable reference); the Train page
+        (locked while a run goes on, with ``train_extra``); Stop."""
+        has_res = self.result is not None
+        ref_ok = self.ref_combo.currentData() is not None
+        self.compare_button.setEnabled(has_res and not busy and ref_ok)
+        self.compare_action.setEnabled(has_res and not busy and ref_ok)
+        self.export_button.setEnabled(has_res and not busy)
+        self.export_action.setEnabled(has_res and not busy)
+        tb = self.train_jobs.busy
+        for w in (self.train_button, self.train_action, *self.train_form.inputs(), *train_extra):
+            w.setEnabled(not tb)
+        self.stop_button.setEnabled(tb)
+        self.stop_action.setEnabled(tb)
+
+    # -- the Inspect tab --------------------------------------------------------------------
+    def inspect_tab(self):
+        tabs = getattr(self.context.window, "tab_by_key", None) or {}
+        return tabs.get("inspect")
+
+    def inspect_volume(self):
+        """The LoadedVolume open in the Inspect tab, or None."""
+        tab = self.inspect_tab()
+        return getattr(tab, "volume", None) if tab is not None else None
+
+    def inspect_name(self) -> str:
+        vol = self.inspect_volume()
+        p = getattr(vol, "path", None)
+        return Path(p).name if p else "the Inspect volume"
+
+    def _connect_inspect(self) -> None:
+        if self._inspect_connected:
+            return
+        sig = getattr(self.inspect_tab(), "volumeLoaded", None)
+        if sig is not None:
+            sig.connect(self._on_inspect_volume)
+            self._inspect_connected = True
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        self._connect_inspect()  # in case this tab was built before the Inspect tab
+        self._on_inspect_volume()
+
+    # -- realisations -----------------------------------------------------------------------
+    @Slot(int)
+    def _on_realisation_changed(self, index: int) -> None:
+        if self.result is not None and index >= 0:
+            self._show_realisation(index)
+
+    def _new_generation(self, labels: list[str]) -> None:
+        """A new set of realisations: forget the comparison and the 3D scenes, list ``labels``."""
+        self.comparison = None
+        self._gen_id += 1
+        self._scenes = {}
+        self.real_combo.blockSignals(True)
+        self.real_combo.clear()
+        for i, label in enumerate(labels):
+            self.real_combo.addItem(label, i)
+        self.real_combo.setCurrentIndex(0)
+        self.real_combo.blockSignals(False)
+        self.properties.clear()
+
+    @Slot(object)
+    def _on_scene(self, res) -> None:
+        gen_id, index, scene = res
+        if gen_id != self._gen_id or self.result is None:
+            if self.result is not None:
+                self._show_realisation(self.current_index())
+            return
+        self._scenes[index] = scene
+        cur = self.current_index()
+        if index == cur:
+            self._show_scene(index, scene, reset_camera=len(self._scenes) == 1)
+        else:
+            self._show_realisation(cur)
+
+    @Slot(str)
+    def _on_scene_failed(self, message: str) -> None:
+        # e.g. an all-grain realisation: nothing to draw, which is not an error dialog's worth
+        self.context.log(f"{self.LOG_NAME}: 3D view: {message}")
+        self.view3d.clear()
+
+    def _decorate_scene(self, scene: SceneData) -> None:
+        """Extra drawing after a scene is shown (none by default)."""
+
+    def _show_scene(self, index: int, scene: SceneData, reset_camera: bool) -> None:
+        try:
+            self.view3d.show_scene(scene, reset_camera=reset_camera)
+            self._decorate_scene(scene)
+        except Exception as exc:  # a rendering problem must not take the tab down
+            self.context.error("3D view", f"The 3D view could not draw this realisation: {exc}")
+            return
+        self.sceneReady.emit(index)
+
+    # -- comparison -------------------------------------------------------------------------
+    def _chosen_reference(self) -> Optional[str]:
+        """The reference combo's data; None when there is nothing to compare (said where it helps)."""
+        if self.result is None:
+            return None
+        ref = self.ref_combo.currentData()
+        if ref is None:
+            self.context.error("Compare", "This reference is not available here.")
+        return ref
+
+    def _inspect_reference(self) -> Optional[dict]:
+        """The Inspect volume as compare arguments; None (said) when none is open."""
+        vol = self.inspect_volume()
+        if vol is None:
+            self.context.error("Compare", "No volume is open in the Inspect tab.")
+            return None
+        return {"array": vol.array, "array_label": self.inspect_name()}
+
+    def _start_comparing(self, compare_fn, kind: str, **kwargs) -> bool:
+        """Compare the realisations with a reference of ``kind`` in the job worker."""
+        return self._start("Comparing", compare_fn, self.volumes(), kind, n_ref=int(self.ncrops_spin.value()),
+                           permeability=self.perm_check.isChecked(), on_finished=self._on_compared, **kwargs)
+
+    def _show_compared(self, comp, extra_note: str = "") -> None:
+        """A finished comparison: panel, log, Properties page."""
+        self.comparison = comp
+        self.properties.show_comparison(comp, extra_note)
+        self.context.log(f"{self.LOG_NAME}: " + kl_summary(comp))
+        self._job_ended("Compared", done=True)
+        self.views.setCurrentIndex(1)
+        self._update_enabled()
+        self.compared.emit()
+
+    def kl_values(self) -> dict[str, Optional[float]]:
+        """{property label: KL} as shown in the table."""
+        return self.properties.kl_values()
+
+    # -- export -----------------------------------------------------------------------------
+    @Slot()
+    def export_dialog(self) -> None:
+        if self.result is None:
+            return
+        filters = ";;".join(EXPORT_FILTERS.values())
+        stem = self._export_stem()
+        if self.export_which.currentData() == "one":
+            stem += f"_r{self.current_index() + 1:03d}"
+        suggest = str(Path(last_dir(self.context.settings, KEY_EXPORT_DIR)) / f"{stem}.tif")
+        path, flt = QFileDialog.getSaveFileName(self, "Export realisations", suggest, filters)
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += next((s for s, f in EXPORT_FILTERS.items() if f == flt), ".tif")
+        self.export(Path(path), all_realisations=self.export_which.currentData() == "all")
+
+    @Slot(object)
+    def _on_exported(self, paths) -> None:
+        self._job_ended(f"Exported {len(paths)}", done=True)
+        for p in paths:
+            self.context.log(f"{self.LOG_NAME}: wrote {p}")
+        self.context.status(f"Wrote {len(paths)} file(s)")
+        self.exported.emit([str(p) for p in paths])
+
+    # -- closing ----------------------------------------------------------------------------
+    def _more_runners(self) -> tuple:
+        """Further ``TaskRunner``s of the subclass, shut down after ``jobs``."""
+        return ()
+
+    def shutdown(self) -> None:
+        self.log_timer.stop()
+        self.jobs.shutdown()
+        for runner in self._more_runners():
+            runner.shutdown()
+        self.scene_jobs.shutdown()
+        self.train_jobs.shutdown(timeout_ms=60000)  # a stopped run writes its checkpoint first
+        self.view3d.close_plotter()

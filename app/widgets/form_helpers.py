@@ -1,0 +1,39 @@
+"""Small form helpers shared by the volume tabs (Rock, Texture): number format, spin box, scroll page."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QScrollArea, QSpinBox, QVBoxLayout, QWidget
+
+
+def fmt(v) -> str:
+    """A property value for tables: 4 significant digits, '–' for missing or non-finite."""
+    if v is None or not np.isfinite(v):
+        return "–"
+    a = abs(v)
+    return f"{v:.4g}" if a == 0 or 1e-3 <= a < 1e5 else f"{v:.3e}"
+
+
+def spin(lo: int, hi: int, value: int, tip: str = "", step: int = 1) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(lo, hi)
+    s.setSingleStep(step)
+    s.setValue(value)
+    if tip:
+        s.setToolTip(tip)
+    return s
+
+
+def page(*widgets) -> QScrollArea:
+    """The widgets stacked top-down in a frameless, resizable scroll area (a side page)."""
+    w = QWidget()
+    lay = QVBoxLayout(w)
+    lay.setContentsMargins(4, 4, 4, 4)
+    for x in widgets:
+        lay.addWidget(x)
+    lay.addStretch(1)
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setWidget(w)
+    area.setFrameShape(QScrollArea.NoFrame)
+    return area
