@@ -23,7 +23,7 @@ CPU = ("Linux x86_64, Intel Xeon, 2 logical cores, CPU only, 1 torch thread; the
        "evaluation runs and test suites at the same time")
 TEXTURE_NOTES = (
     "Trained on the 2 shared CPU cores only (the session's GPU time was spent on the other models before this "
-    "engine existed): 1670 steps of crop 32, batch 4, generator width 32, about 29 minutes, stopped with Ctrl+C "
+    "engine existed): 1670 steps of crop 32, batch 4, generator width 32, 25 minutes of training, stopped with Ctrl+C "
     "to leave time for the evaluation (the checkpoint and classes.pt were written on the stop). This is far too "
     "little: the textures are grain-heavy (64³ porosity 0.04–0.16 against 0.13–0.20 real) and the classes are "
     "barely told apart; see the evaluation. The engine, the tiling (bit-identical to a whole pass) and the speed "
