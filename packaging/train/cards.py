@@ -65,8 +65,8 @@ def rock(rock: str) -> dict:
                "Known weaknesses (see the evaluation): the porosity of generated volumes varies far less between "
                "input slices than real crops do (G follows the slice near the centre and paints average rock away "
                "from it), and for Berea the pores connect less than in real rock (permeability too low). On the "
-               "GPU this model trained at about 3 steps/s against 20 for the DCGAN beside it; the cause (suspected: "
-               "the backward pass of 3D replicate padding) was not investigated in this session."),
+               "GPU this model trained at about 3 steps/s against 20 for the DCGAN beside it; the cause is open (not "
+               "the replicate padding alone: on the CPU it costs +25 % per step over zero padding)."),
         evaluation=f"`{eval_cmd}` (held-out part only); full output in `docs/results/rock_{rock}/`.\n\n"
                    + (table.read_text() if table.is_file() else "(not evaluated yet)"),
     )
