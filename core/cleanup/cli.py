@@ -14,11 +14,8 @@ Standalone (tests, torchrun): ``python -m core.cleanup.cli clean train ...``.
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
-import signal
 import sys
-from pathlib import Path
 from ..train.cliargs import add_time_limit_option
 
 ACTIONS = ("train", "eval", "export")
@@ -171,29 +168,12 @@ def cmd_batch(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from ..cli import make_state
-    from ..jobs import new_seed
-    from ..train.cliargs import train_config_from_args
+    from ..train.cliargs import run_training_command
     from .config import UNetConfig
     from .train import train
 
-    other_rank = int(os.environ.get("RANK", "0")) != 0  # only rank 0 talks under torchrun
-    seed = args.seed if args.seed is not None else new_seed()
-    if args.seed is None and not args.resume:
-        _note(f"seed {seed}", other_rank)
     cfg = UNetConfig(base_width=args.base_width, depth=args.depth, crop=args.crop, pos_weight=args.pos_weight)
-    tcfg = train_config_from_args(args, seed)
-    state, progress, token = make_state(args.quiet or other_rank)
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        signal.signal(signal.SIGTERM, lambda signum, frame: token.cancel())
-    result = train(cfg, tcfg, state=state, workers=args.workers)
-    progress.done()
-    for n in result.notices:
-        _note(n, other_rank)
-    if not other_rank:
-        extra = f"; last losses {result.losses}" if result.losses else ""
-        print(f"trained to step {result.step}; checkpoint {result.checkpoint}; log {Path(args.out) / 'log.csv'}{extra}")
-    return 0
+    return run_training_command(args, lambda tcfg, state: train(cfg, tcfg, state=state, workers=args.workers))
 
 
 def cmd_eval(args) -> int:

@@ -6,8 +6,6 @@ Standalone for testing: ``python -m core.rock.cli rock train ...`` (also under t
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
 from pathlib import Path
 
@@ -101,28 +99,11 @@ def _note(msg: str, quiet_rank: bool = False) -> None:
 
 
 def _run_training(args, train_fn, model_cfg) -> int:
-    """Shared by ``rock train`` and ``rock train-baseline``: seed, run config, signals, report."""
-    from ..cli import make_state
-    from ..jobs import new_seed
-    from ..train.cliargs import train_config_from_args
+    """Shared by ``rock train`` and ``rock train-baseline``."""
+    from ..train.cliargs import run_training_command
 
-    other_rank = int(os.environ.get("RANK", "0")) != 0  # only rank 0 talks under torchrun
-    seed = args.seed if args.seed is not None else new_seed()
-    if args.seed is None and not args.resume:
-        _note(f"seed {seed}", other_rank)
-    tcfg = train_config_from_args(args, seed)
-    state, progress, token = make_state(args.quiet or other_rank)
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        # torchrun answers Ctrl+C by sending SIGTERM to the workers (SIGKILL 30 s later): treat it
-        # as a cancel so that all ranks stop at one step and rank 0 writes a checkpoint.
-        signal.signal(signal.SIGTERM, lambda signum, frame: token.cancel())
-    result = train_fn(args.data, model_cfg, tcfg, pore=args.pore, state=state)
-    progress.done()
-    for n in result.notices:
-        _note(n, other_rank)
-    if not other_rank:
-        print(f"trained to step {result.step}; checkpoint {result.checkpoint}; log {Path(args.out) / 'log.csv'}")
-    return 0
+    return run_training_command(args, lambda tcfg, state: train_fn(args.data, model_cfg, tcfg, pore=args.pore,
+                                                                     state=state))
 
 
 def cmd_train(args) -> int:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import sys
 from pathlib import Path
 
@@ -214,32 +212,15 @@ def _note(msg: str, quiet: bool = False) -> None:
 
 
 def cmd_train(args) -> int:
-    from ..cli import make_state
-    from ..jobs import new_seed
-    from ..train.cliargs import train_config_from_args
+    from ..train.cliargs import run_training_command
     from .config import TextureGANConfig
     from .train import train
 
-    other_rank = int(os.environ.get("RANK", "0")) != 0  # only rank 0 talks under torchrun
     cfg = TextureGANConfig(code_dim=args.code_dim, noise_channels=args.noise_channels, g_channels=args.g_channels,
                            g_fine=args.g_fine, e_channels=args.e_channels, d_channels=args.d_channels,
                            dz_hidden=args.dz_hidden, crop=args.crop, alpha1=args.alpha1, alpha2=args.alpha2,
                            beta1=args.beta1, beta2=args.beta2, porosity_weight=args.porosity_weight)
-    seed = args.seed if args.seed is not None else new_seed()
-    if args.seed is None and not args.resume:
-        _note(f"seed {seed}", other_rank)
-    tcfg = train_config_from_args(args, seed)
-    state, progress, token = make_state(args.quiet or other_rank)
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        # torchrun answers Ctrl+C with SIGTERM to the workers: a cancel, so all ranks stop at one step.
-        signal.signal(signal.SIGTERM, lambda signum, frame: token.cancel())
-    result = train(args.data, cfg, tcfg, pore=args.pore, state=state)
-    progress.done()
-    for n in result.notices:
-        _note(n, other_rank)
-    if not other_rank:
-        print(f"trained to step {result.step}; checkpoint {result.checkpoint}; log {Path(args.out) / 'log.csv'}")
-    return 0
+    return run_training_command(args, lambda tcfg, state: train(args.data, cfg, tcfg, pore=args.pore, state=state))
 
 
 def _load(args):

@@ -20,3 +20,41 @@ def train_config_from_args(args, seed: int) -> TrainConfig:
                        log_every=args.log_every, check_every=args.check_every, seed=seed, device=args.device,
                        amp=not args.no_amp, out_dir=args.out, resume=args.resume,
                        max_minutes=getattr(args, "max_minutes", 0.0))
+
+
+def run_training_command(args, train_fn) -> int:
+    """What every ``... train`` command does around ``train_fn(tcfg, state)``: seed (printed when new),
+    run config, progress, torchrun's SIGTERM as a cancel, notices, and the closing line (rank 0 only)."""
+    import os
+    import signal
+    import sys
+    from pathlib import Path
+
+    from ..cli import make_state
+    from ..jobs import new_seed
+
+    other_rank = int(os.environ.get("RANK", "0")) != 0  # only rank 0 talks under torchrun
+
+    def note(msg: str) -> None:
+        if not other_rank:
+            print(f"note: {msg}", file=sys.stderr)
+
+    seed = args.seed if args.seed is not None else new_seed()
+    if args.seed is None and not args.resume:
+        note(f"seed {seed}")
+    tcfg = train_config_from_args(args, seed)
+    state, progress, token = make_state(args.quiet or other_rank)
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        # torchrun answers Ctrl+C by sending SIGTERM to the workers (SIGKILL 30 s later): treat it
+        # as a cancel so that all ranks stop at one step and rank 0 writes a checkpoint.
+        signal.signal(signal.SIGTERM, lambda signum, frame: token.cancel())
+    result = train_fn(tcfg, state)
+    progress.done()
+    for n in result.notices:
+        note(n)
+    if not other_rank:
+        extra = f"; last losses {result.losses}" if result.losses else ""
+        checks = f"; checks {result.checks}" if result.checks else ""
+        print(f"trained to step {result.step}; checkpoint {result.checkpoint}; log {Path(args.out) / 'log.csv'}"
+              f"{extra}{checks}")
+    return 0

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from pathlib import Path
 from ..train.cliargs import add_time_limit_option
@@ -127,29 +126,9 @@ def _note(msg: str, quiet: bool = False) -> None:
 
 
 def _run_training(args, train_fn) -> int:
-    """Seed, run config, signals, report (as the rock and cleanup commands)."""
-    from ..cli import make_state
-    from ..jobs import new_seed
-    from ..train.cliargs import train_config_from_args
+    from ..train.cliargs import run_training_command
 
-    other_rank = int(os.environ.get("RANK", "0")) != 0
-    seed = args.seed if args.seed is not None else new_seed()
-    if args.seed is None and not args.resume:
-        _note(f"seed {seed}", other_rank)
-    tcfg = train_config_from_args(args, seed)
-    state, progress, token = make_state(args.quiet or other_rank)
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        signal.signal(signal.SIGTERM, lambda signum, frame: token.cancel())
-    result = train_fn(tcfg, state)
-    progress.done()
-    for n in result.notices:
-        _note(n, other_rank)
-    if not other_rank:
-        extra = f"; last losses {result.losses}" if result.losses else ""
-        checks = f"; checks {result.checks}" if result.checks else ""
-        print(f"trained to step {result.step}; checkpoint {result.checkpoint}; log {Path(args.out) / 'log.csv'}"
-              f"{extra}{checks}")
-    return 0
+    return run_training_command(args, train_fn)
 
 
 def _clips(args, size: int, min_frames: int):
