@@ -69,7 +69,6 @@ SHARED_CLASS_FILES = {"berea": "berea_400.tif", "ketton": "ketton_256.tif", "ben
 
 _cache_lock = threading.Lock()
 _model_cache: dict = {}
-_volume_cache: dict = {}
 
 
 def load_texture_model(path, device: str | None = None, *, state: TaskState | None = None):
@@ -213,20 +212,6 @@ def scene_job(gen_id: int, index: int, volume: np.ndarray, *, state) -> tuple[in
     return gen_id, index, prepare_scene(volume, "surface", state=state)
 
 
-def _read_cached(path: Path, state: TaskState) -> np.ndarray:
-    from core.io import read_volume
-
-    key = (str(path.resolve()), path.stat().st_mtime_ns)
-    with _cache_lock:
-        a = _volume_cache.get(key)
-    if a is None:
-        a = read_volume(path, state=state).array
-        with _cache_lock:
-            _volume_cache.clear()
-            _volume_cache[key] = a
-    return a
-
-
 def compare_job(volumes, kind: str, *, cls: Optional[str] = None, array: Optional[np.ndarray] = None,
                 array_label: str = "the volume", n_ref: int = 20, seed: int = 0, voxel_size_um: float = 1.0,
                 permeability: bool = False, state: TaskState | None = None):
@@ -234,7 +219,7 @@ def compare_job(volumes, kind: str, *, cls: Optional[str] = None, array: Optiona
     ``cls``, or 'volume' = crops of ``array``), then ``core.rock.gui_support.compare_properties`` (KL)."""
     from core.rock.data import random_crops
     from core.rock.evaluate import heldout_start, sample_heldout_crops
-    from core.rock.gui_support import compare_properties
+    from core.rock.gui_support import compare_properties, read_cached
 
     state = ensure_state(state)
     vols = list(volumes)
@@ -246,7 +231,7 @@ def compare_job(volumes, kind: str, *, cls: Optional[str] = None, array: Optiona
         if path is None:
             raise InputError(f"No shared volume for class '{cls}' here (looked for ../shared/data/rocks/"
                              f"{SHARED_CLASS_FILES.get(class_rock(cls) or '', '?')}).")
-        a = _read_cached(path, state.sub(0.0, 0.05))
+        a = read_cached(path, state.sub(0.0, 0.05))
         crops, _ = sample_heldout_crops(a, path.name, n_ref, shape[0], np.random.default_rng([int(seed), 7]))
         label = f"{len(crops)} held-out crops of {path.name} (z ≥ {heldout_start(path.name)})"
     elif kind == "volume":

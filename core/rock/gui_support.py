@@ -159,7 +159,8 @@ def export_volumes(paths, volumes, metadatas, *, voxel_size_um: float = 1.0,
 _volume_cache: dict = {}
 
 
-def _read_cached(path: Path, state: TaskState) -> np.ndarray:
+def read_cached(path: Path, state: TaskState) -> np.ndarray:
+    """A volume's array, read once and kept while the file is unchanged (one entry: the reference volume)."""
     from ..io import read_volume
 
     key = (str(path.resolve()), path.stat().st_mtime_ns)
@@ -181,7 +182,7 @@ def heldout_crops(rock: str, shape, n: int, seed: int = 0, *,
     if path is None:
         raise InputError(f"The shared {rock} volume is not here (looked for ../shared/data/rocks/"
                          f"{SHARED_ROCKS.get(rock, ('?',))[0]}).")
-    a = _read_cached(path, state)
+    a = read_cached(path, state)
     z0 = TRAIN_Z_LIMITS[path.stem.lower()]
     crops, _ = random_crops(a, shape, n, np.random.default_rng([int(seed), 7]), z0=z0,
                             what=f"The held-out part of {path.name} (z ≥ {z0})", purpose="realisations")
