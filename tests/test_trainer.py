@@ -126,6 +126,35 @@ def test_time_limit_stops_with_a_checkpoint_and_resumes(tmp_path, monkeypatch):
     assert again.step == res.step + 2 and not again.time_limited
 
 
+def test_init_starts_a_new_run_from_exported_half_weights(tmp_path):
+    from core.train.export import export_model
+
+    fit(ToyTask(), cfg(tmp_path / "a", steps=6))
+    export_model(tmp_path / "a" / LAST, tmp_path / "m.pt", kind="toy", half=True)
+    half = weights(tmp_path / "m.pt")
+    # Zero steps of training would be no run at all: take one step at a negligible step size.
+    res = fit(ToyTask(), cfg(tmp_path / "b", steps=1, lr=1e-12, init_from=str(tmp_path / "m.pt")))
+    assert res.step == 1 and res.resumed_from is None
+    assert any("Started from the weights of m.pt (trained 6 steps)" in n for n in res.notices)
+    tuned = weights(tmp_path / "b" / LAST)
+    for k, v in half.items():
+        assert tuned[k].dtype == torch.float32
+        assert torch.allclose(tuned[k], v.float(), atol=1e-6)
+    plain = weights(fit(ToyTask(), cfg(tmp_path / "c", steps=1, lr=1e-12)).checkpoint)
+    assert not torch.allclose(plain["0.weight"], tuned["0.weight"])
+    # A resumed run keeps its own weights; another configuration is refused with the difference named.
+    assert fit(ToyTask(), cfg(tmp_path / "b", steps=2, resume=True, init_from=str(tmp_path / "m.pt"))).step == 2
+
+    class Wider(ToyTask):
+        def config_dict(self):
+            return {"width": 16}
+
+    with pytest.raises(InputError, match="width 8"):
+        fit(Wider(), cfg(tmp_path / "d", steps=1, init_from=str(tmp_path / "m.pt")))
+    with pytest.raises(InputError, match="does not exist"):
+        fit(ToyTask(), cfg(tmp_path / "e", steps=1, init_from=str(tmp_path / "nothing.pt")))
+
+
 def test_wrong_kind_newer_format_and_junk_are_refused(tmp_path):
     fit(ToyTask(), cfg(tmp_path, steps=1))
     with pytest.raises(InputError, match="'toy' model"):

@@ -22,6 +22,7 @@ class TrainConfig:
     out_dir: str = "run"         # checkpoints and log.csv go here
     resume: bool = False         # continue from out_dir/last.pt instead of refusing to overwrite it
     max_minutes: float = 0.0     # stop (with a checkpoint) after this much wall time in this invocation; 0 = no limit
+    init_from: str = ""          # a new run starts from this model's/checkpoint's weights (fine-tuning); "" = random
 
     def __post_init__(self):
         from ..errors import InputError

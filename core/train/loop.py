@@ -84,6 +84,31 @@ def _open_run(task: Task, cfg: TrainConfig, out: Path, notices: list[str]) -> di
     return ck
 
 
+def _open_init(task: Task, cfg: TrainConfig) -> dict | None:
+    """The model whose weights a new run starts from (``cfg.init_from``), checked against the task."""
+    if not cfg.init_from:
+        return None
+    src = Path(cfg.init_from)
+    if src.is_dir():
+        src = src / LAST
+    init = load_checkpoint(src, kind=task.kind, max_version=task.format_version)
+    if init["config"] != task.config_dict():
+        diff = ", ".join(f"{k} {v}" for k, v in init["config"].items() if task.config_dict().get(k) != v)
+        raise InputError(f"{src.name} was trained with other model settings ({diff}); give the same settings "
+                         "to start from its weights.")
+    return init
+
+
+def _load_init(raw: dict, init: dict, source: str, notices: list[str]) -> None:
+    """Copy the init model's weights into the freshly built models (float16 exports are cast back)."""
+    fresh = [k for k in raw if k not in init["models"]]
+    for k, m in raw.items():
+        if k in init["models"]:
+            m.load_state_dict(init["models"][k])  # copy_ casts each tensor to the parameter's dtype
+    notices.append(f"Started from the weights of {source} (trained {init.get('step', '?')} steps)"
+                   + (f"; {', '.join(fresh)} start fresh (not in that file)." if fresh else "."))
+
+
 def fit(task: Task, cfg: TrainConfig, *, state: TaskState | None = None) -> TrainResult:
     """Train ``task`` for ``cfg.steps`` steps (continuing ``cfg.out_dir`` when ``cfg.resume``).
 
@@ -109,6 +134,7 @@ def _fit(task: Task, cfg: TrainConfig, state: TaskState, info: D.DistInfo, devic
     out = Path(cfg.out_dir)
     notices: list[str] = []
     ck = _open_run(task, cfg, out, notices)
+    init = None if ck else _open_init(task, cfg)  # a resumed run already carries its own weights
     seed = int(ck["seed"]) if ck else int(cfg.seed)  # a resumed run keeps its own seed
     if ck and int(cfg.seed) != seed:
         notices.append(f"Resuming with the run's own seed {seed} (not {cfg.seed}).")
@@ -138,6 +164,8 @@ def _fit(task: Task, cfg: TrainConfig, state: TaskState, info: D.DistInfo, devic
             notices.append(f"The run was saved with {len(rngs)} process(es), now {info.world_size}: "
                            "random streams restart (the result will differ from an uninterrupted run).")
         notices.append(f"Resuming from step {start}.")
+    elif init:
+        _load_init(raw, init, Path(cfg.init_from).name, notices)
 
     nets = {k: D.wrap(m, info, device) for k, m in raw.items()}
     ctx = StepContext(nets, raw, opts, device, scaler, use_amp, info.rank, info.world_size)
