@@ -201,6 +201,21 @@ def test_before_after_threshold_and_synced_zoom(qtbot, tab, scans, monkeypatch):
     assert s_lo != s_hi and s_hi > s_lo  # higher threshold: less ink, more white paper
     assert len(calls) == n  # no second run of the net
 
+    # more views: the preview is computed again, as the mean over the flipped scans
+    import dataclasses
+
+    plain = prob
+    model = tab._model_cache[1]
+    with qtbot.waitSignal(tab.previewReady, timeout=JOB_MS):
+        tab.set_views(4)
+    qtbot.waitUntil(lambda: tab._shown is not None and tab._shown[2] == 4, timeout=JOB_MS)
+    four = tab._previews[tab._shown][1]
+    assert len(calls) == n + 1 and not np.array_equal(four, plain)
+    grey = before
+    assert np.allclose(four, real(dataclasses.replace(model, views=4), grey), atol=1e-5)
+    tab.set_views(1)  # back: from the cache, no new run
+    assert tab._shown[2] == 1 and len(calls) == n + 1
+
     # synchronised zoom and pan (side by side), and the overlay follows
     tab.view.before_view.zoom_by(3.0)
     assert tab.view.after_view.transform() == tab.view.before_view.transform()

@@ -112,6 +112,28 @@ def test_tiled_equals_whole_away_from_borders(precision):
     assert ink.shape == scan.shape and ink.dtype == np.uint8 and set(np.unique(ink)) <= {0, 1}
 
 
+def test_views_average_the_flipped_and_transposed_predictions():
+    import dataclasses
+
+    plain = CleanupModel.from_config(TINY, seed=0, precision="fp32")
+    scan, _ = synth.make_pair(12, 64, 80)
+    one = predict(plain, scan)
+    views = [one, predict(plain, scan[::-1])[::-1], predict(plain, scan[:, ::-1])[:, ::-1],
+             predict(plain, scan[::-1, ::-1])[::-1, ::-1]]
+    four = predict(dataclasses.replace(plain, views=4), scan)
+    assert np.allclose(four, np.mean(views, 0), atol=1e-5)
+    views += [v.T for v in (predict(plain, np.ascontiguousarray(scan.T)), predict(plain, scan.T[::-1])[::-1],
+                            predict(plain, scan.T[:, ::-1])[:, ::-1], predict(plain, scan.T[::-1, ::-1])[::-1, ::-1])]
+    eight = predict(dataclasses.replace(plain, views=8), scan, tile=4096)
+    err = np.abs(eight - np.mean(views, 0)).max()
+    # An untrained net is nearly constant but no symmetric function: the views differ far beyond rounding.
+    assert err < 1e-6 and np.abs(eight - one).max() > 20 * max(err, 1e-7)
+    tiled = predict(dataclasses.replace(plain, views=8), scan, tile=32, overlap=16)
+    assert np.abs(tiled - eight).mean() < 0.002
+    with pytest.raises(InputError, match="Views"):
+        CleanupModel.from_config(TINY, views=3)
+
+
 def test_precision_choice():
     from core.cleanup.infer import resolve_precision
 

@@ -159,10 +159,11 @@ def test_eval_writes_tables_with_baselines(tmp_path, ckpt):
     cv2.imwrite(str(sd / "lonely.png"), _scan(9))
     out = tmp_path / "res"
     rc = main(["clean", "eval", "--model", str(ckpt), "--n", "2", "--size", "64", "--pairs", str(sd), str(gd),
-               "--out", str(out), "-q"])
+               "--out", str(out), "--views", "1", "4", "-q"])
     assert rc == 0
     md = (out / "heldout.md").read_text()
-    assert "Otsu" in md and "Sauvola" in md and "ours" in md and "IoU" in md and "PSNR" in md
+    assert "Otsu" in md and "Sauvola" in md and "ours (U-Net)" in md and "IoU" in md and "PSNR" in md
+    assert "ours (U-Net, mean of 4 views)" in md
     pm = (out / "pairs.md").read_text()
     assert "F-measure" in pm and "Otsu" in pm and "lonely.png" in pm
     js = json.loads((out / "pairs.json").read_text())

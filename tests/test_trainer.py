@@ -149,8 +149,18 @@ def test_init_starts_a_new_run_from_exported_half_weights(tmp_path):
         def config_dict(self):
             return {"width": 16}
 
-    with pytest.raises(InputError, match="width 8"):
+        def build(self, device, cfg):
+            net = nn.Sequential(nn.Linear(4, 16), nn.Dropout(0.2), nn.Linear(16, 1)).to(device)
+            return {"net": net}, {"net": torch.optim.Adam(net.parameters(), lr=cfg.lr)}
+
+    class Retuned(ToyTask):  # same architecture, another (loss) setting: fine-tuning proper
+        def config_dict(self):
+            return {"width": 8, "weight": 2.0}
+
+    with pytest.raises(InputError, match="another architecture"):
         fit(Wider(), cfg(tmp_path / "d", steps=1, init_from=str(tmp_path / "m.pt")))
+    res = fit(Retuned(), cfg(tmp_path / "r", steps=1, init_from=str(tmp_path / "m.pt")))
+    assert any("weight (unset) → 2.0" in n for n in res.notices)
     with pytest.raises(InputError, match="does not exist"):
         fit(ToyTask(), cfg(tmp_path / "e", steps=1, init_from=str(tmp_path / "nothing.pt")))
 

@@ -190,7 +190,7 @@ def clean_file(src, dst, model: CleanupModel, *, threshold: float = DEFAULT_THRE
     src, dst = Path(src), Path(dst)
     n = count_pages(src)
     meta = {"software": f"SeqGen Studio {__version__}", "source": src.name, "model": model.path,
-            "model_step": model.step, "threshold": threshold, "convention": "0 = ink, 255 = paper"}
+            "model_step": model.step, "views": model.views, "threshold": threshold, "convention": "0 = ink, 255 = paper"}
 
     def pages():
         for i, grey in enumerate(iter_pages(src)):

@@ -56,6 +56,9 @@ def _batch_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N or mps")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="auto (default): bfloat16 on CPUs that compute it natively, else float32")
+    p.add_argument("--views", type=int, default=1, choices=[1, 4, 8],
+                   help="average the U-Net over 1 (default), 4 (flips) or 8 (flips and transposes) views of each "
+                        "scan: slightly better lines, that many times the time")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     return p
 
@@ -103,6 +106,9 @@ def _eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N or mps")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="auto (default): bfloat16 on CPUs that compute it natively, else float32")
+    p.add_argument("--views", type=int, nargs="+", default=[1], choices=[1, 4, 8], metavar="V",
+                   help="one row of ours per view count: 1 (default) = the scan as it is, 4 = mean over flips, "
+                        "8 = flips and transposes (e.g. --views 1 8)")
     p.add_argument("-q", "--quiet", action="store_true")
     return p
 
@@ -146,7 +152,7 @@ def cmd_batch(args) -> int:
     from .infer import load_model
 
     plan = plan_batch(args.inputs, args.out)  # refusals happen here, before a model is loaded
-    model = load_model(args.model, device=args.device, precision=args.precision)
+    model = load_model(args.model, device=args.device, precision=args.precision, views=args.views)
     state, progress, _ = make_state(args.quiet)
     try:
         report = run_batch(plan, model, threshold=args.threshold, redo=args.redo, tile=args.tile,
@@ -185,16 +191,16 @@ def cmd_eval(args) -> int:
     if args.n <= 0 and not args.pairs:
         raise InputError("Nothing to evaluate: give --n > 0 and/or --pairs SCANDIR GTDIR.")
     model = None if args.baselines_only else load_model(args.model, device=args.device, precision=args.precision)
-    desc = ("none (baselines only)" if model is None else
-            f"{model.path} (step {model.step}, {model.precision}, {model.config.to_dict()})")
+    desc = "none (baselines only)" if model is None else model.describe()
     state, progress, _ = make_state(args.quiet)
     jobs = (["heldout"] if args.n > 0 else []) + (["pairs"] if args.pairs else [])
     for i, what in enumerate(jobs):
         sub = state.sub(i / len(jobs), (i + 1) / len(jobs))
         if what == "heldout":
-            res = evaluate_heldout(model, args.n, size=args.size, threshold=args.threshold, state=sub)
+            res = evaluate_heldout(model, args.n, size=args.size, threshold=args.threshold, views=args.views,
+                                   state=sub)
         else:
-            res = evaluate_pairs(model, *args.pairs, threshold=args.threshold, state=sub)
+            res = evaluate_pairs(model, *args.pairs, threshold=args.threshold, views=args.views, state=sub)
         md, js = write_results(res, what, args.out, model_desc=desc, command=args.command_line)
         progress.done()
         print(f"{res['set']} ({res['n']} images):")

@@ -14,6 +14,8 @@ Conventions (fixed here, written into every table):
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import time
 from dataclasses import dataclass, field
@@ -113,22 +115,29 @@ class MethodScores:
         return out
 
 
-def _methods(model: CleanupModel | None, threshold: float, tile: int):
+def _ours(model: CleanupModel, threshold: float, tile: int):
+    name = "ours (U-Net)" if model.views == 1 else f"ours (U-Net, mean of {model.views} views)"
+    return name, lambda g: clean_image(model, g, threshold=threshold, tile=tile)
+
+
+def _methods(model: CleanupModel | None, threshold: float, tile: int, views=None):
+    """(name, binarise function) of each method; ``views``: one row of ours per view count (default the model's)."""
     ms = []
     if model is not None:
-        ms.append(("ours (U-Net)", lambda g: clean_image(model, g, threshold=threshold, tile=tile)))
+        for v in (views or [model.views]):
+            ms.append(_ours(dataclasses.replace(model, views=int(v)), threshold, tile))
     ms += [("Otsu", otsu), (f"Sauvola (window {SAUVOLA_WINDOW}, k {SAUVOLA_K})", sauvola)]
     return ms
 
 
 def evaluate_heldout(model: CleanupModel | None, n: int = 100, *, size: int = HELDOUT_SIZE,
-                     threshold: float = DEFAULT_THRESHOLD, tile: int = 1024,
+                     threshold: float = DEFAULT_THRESHOLD, tile: int = 1024, views=None,
                      state: TaskState | None = None) -> dict:
     """Scores on the fixed held-out synthetic set (seeds HELDOUT_SEED_BASE + i, never trained on)."""
     state = ensure_state(state)
     if n < 1:
         raise InputError("The held-out set needs at least one image (--n).")
-    methods = _methods(model, threshold, tile)
+    methods = _methods(model, threshold, tile, views)
     scores = {name: MethodScores(name) for name, _ in methods}
     for i, seed in enumerate(heldout_seeds(n)):
         state.report(i / n, f"held-out image {i + 1}/{n}")
@@ -166,11 +175,11 @@ def match_pairs(scan_dir, gt_dir) -> tuple[list[tuple[Path, Path]], list[str]]:
 
 
 def evaluate_pairs(model: CleanupModel | None, scan_dir, gt_dir, *, threshold: float = DEFAULT_THRESHOLD,
-                   tile: int = 1024, state: TaskState | None = None) -> dict:
+                   tile: int = 1024, views=None, state: TaskState | None = None) -> dict:
     """Scores on a user's folder pair; pairs that cannot be read or differ in size are listed, not scored."""
     state = ensure_state(state)
     pairs, notes = match_pairs(scan_dir, gt_dir)
-    methods = _methods(model, threshold, tile)
+    methods = _methods(model, threshold, tile, views)
     scores = {name: MethodScores(name) for name, _ in methods}
     for i, (s, g) in enumerate(pairs):
         state.report(i / len(pairs), f"pair {i + 1}/{len(pairs)}: {s.name}")

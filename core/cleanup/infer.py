@@ -36,6 +36,13 @@ TRAIN_HINT = ("Train one with: seqgen clean train --steps 20000 --crop 256 --bat
 
 
 PRECISIONS = ("auto", "fp32", "bf16")
+# Test-time averaging: 1 = the scan as it is; 4 = also flipped up/down, left/right and both; 8 = the
+# 4 flips of the scan and of its transpose (every symmetry of the square). Drawings have no preferred
+# orientation, so each view is an equally good guess and their mean probability a better one.
+# Measured with the shipped 2300-step model on 40 validation drawings (seeds 2**60 + i, not the
+# held-out set), 512², threshold 0.5: IoU 90.51 / 91.09 / 91.26 %, PSNR 22.17 / 22.53 / 22.61 dB for
+# 1 / 4 / 8 views. The time grows with the views (one U-Net pass each).
+VIEWS = (1, 4, 8)
 
 
 def cpu_has_fast_bf16() -> bool:
@@ -69,21 +76,34 @@ class CleanupModel:
     path: str | None = None
     step: int | None = None
     precision: str = "fp32"
+    views: int = 1  # test-time averaging over 1, 4 or 8 flipped/transposed views (see VIEWS)
+
+    def __post_init__(self):
+        if int(self.views) not in VIEWS:
+            raise InputError(f"Views must be one of {', '.join(map(str, VIEWS))} (got {self.views}).")
+        self.views = int(self.views)
 
     @classmethod
-    def from_unet(cls, net: UNet, device="cpu", path=None, step=None, precision: str = "auto") -> "CleanupModel":
+    def from_unet(cls, net: UNet, device="cpu", path=None, step=None, precision: str = "auto",
+                  views: int = 1) -> "CleanupModel":
         dev = device if isinstance(device, torch.device) else select_device(device)
         prec = resolve_precision(precision, dev)
         fused = fuse_for_inference(net).to(dev)
         if dev.type == "cpu":  # channels-last (~2× faster with oneDNN), conv+ReLU fused, bf16 weights if asked
             fused = cpu_inference_net(fused, torch.bfloat16 if prec == "bf16" else torch.float32)
-        return cls(net.cfg, fused, dev, path, step, prec)
+        return cls(net.cfg, fused, dev, path, step, prec, views)
 
     @classmethod
-    def from_config(cls, config: UNetConfig, seed: int = 0, device="cpu", precision: str = "auto") -> "CleanupModel":
+    def from_config(cls, config: UNetConfig, seed: int = 0, device="cpu", precision: str = "auto",
+                    views: int = 1) -> "CleanupModel":
         """An untrained model (tests, benchmarks: the time does not depend on the weights)."""
         torch.manual_seed(seed)
-        return cls.from_unet(UNet(config).eval(), device, precision=precision)
+        return cls.from_unet(UNet(config).eval(), device, precision=precision, views=views)
+
+    def describe(self) -> str:
+        """Where the model came from and how it runs, for reports and file metadata."""
+        avg = f", mean of {self.views} views" if self.views > 1 else ""
+        return f"{self.path} (step {self.step}, {self.precision}{avg}, {self.config.to_dict()})"
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """The network on a prepared (N, 1, H, W) float32 input, in this model's precision; float32 out."""
@@ -94,6 +114,22 @@ class CleanupModel:
                 return self.net(x).float()
         return self.net(x).float()
 
+    def probability(self, x: torch.Tensor) -> torch.Tensor:
+        """Ink probability of a prepared (N, 1, H, W) input (H, W multiples of 2**depth): the mean over
+        this model's views, each mapped back to the input's orientation."""
+        total = None
+        for transpose in ((False, True) if self.views == 8 else (False,)):
+            xt = x.transpose(-1, -2) if transpose else x
+            for dims in ([(), (-2,), (-1,), (-2, -1)] if self.views > 1 else [()]):
+                xv = torch.flip(xt, dims) if dims else xt
+                if xv.device.type == "cpu":
+                    xv = xv.contiguous(memory_format=torch.channels_last)
+                p = torch.sigmoid(self.logits(xv))
+                p = torch.flip(p, dims) if dims else p
+                p = p.transpose(-1, -2) if transpose else p
+                total = p if total is None else total + p
+        return total / self.views
+
 
 def default_model_path() -> Path | None:
     """resources/models/cleanup_unet.pt when installed, else None."""
@@ -101,7 +137,7 @@ def default_model_path() -> Path | None:
 
 
 def load_model(model: str | Path | None = None, device: str | torch.device | None = "cpu",
-               precision: str = "auto") -> CleanupModel:
+               precision: str = "auto", views: int = 1) -> CleanupModel:
     """A shipped model's name (default 'unet'), a checkpoint file or a training run folder."""
     if model is None:
         if default_model_path() is None:
@@ -114,7 +150,7 @@ def load_model(model: str | Path | None = None, device: str | torch.device | Non
     net = UNet(cfg)
     sd = {k: (v.float() if v.is_floating_point() else v) for k, v in ck["models"]["unet"].items()}
     net.load_state_dict(sd)
-    return CleanupModel.from_unet(net.eval(), device, str(path), int(ck.get("step", 0)), precision)
+    return CleanupModel.from_unet(net.eval(), device, str(path), int(ck.get("step", 0)), precision, views)
 
 
 def _ceil_to(x: int, m: int) -> int:
@@ -203,14 +239,11 @@ def predict(model: CleanupModel, image: np.ndarray, *, tile: int = DEFAULT_TILE,
     out = np.zeros((hp, wp), np.float32)
     n, k = len(ys) * len(xs), 0
     dev = model.device
-    cl = dev.type == "cpu"
     state.report(0.0, f"Cleaning {w}×{h} ({n} tile{'s' if n > 1 else ''})")
     for y0, wyi in zip(ys, wy):
         for x0, wxi in zip(xs, wx):
             x = torch.from_numpy(to_input(padded[y0:y0 + th, x0:x0 + tw]))[None, None]
-            if cl:
-                x = x.contiguous(memory_format=torch.channels_last)
-            p = torch.sigmoid(model.logits(x.to(dev)))[0, 0].cpu().numpy()
+            p = model.probability(x.to(dev))[0, 0].cpu().numpy()
             out[y0:y0 + th, x0:x0 + tw] += p * wyi[:, None] * wxi[None, :]
             k += 1
             state.report(k / n, f"tile {k}/{n}")

@@ -84,18 +84,23 @@ def _open_run(task: Task, cfg: TrainConfig, out: Path, notices: list[str]) -> di
     return ck
 
 
-def _open_init(task: Task, cfg: TrainConfig) -> dict | None:
-    """The model whose weights a new run starts from (``cfg.init_from``), checked against the task."""
+def _open_init(task: Task, cfg: TrainConfig, notices: list[str]) -> dict | None:
+    """The model whose weights a new run starts from (``cfg.init_from``), of the task's kind.
+
+    Settings may differ (a new loss weight or crop is what fine-tuning is for): they are named in a
+    notice; weights that do not fit the model built now are refused when they are loaded.
+    """
     if not cfg.init_from:
         return None
     src = Path(cfg.init_from)
     if src.is_dir():
         src = src / LAST
     init = load_checkpoint(src, kind=task.kind, max_version=task.format_version)
-    if init["config"] != task.config_dict():
-        diff = ", ".join(f"{k} {v}" for k, v in init["config"].items() if task.config_dict().get(k) != v)
-        raise InputError(f"{src.name} was trained with other model settings ({diff}); give the same settings "
-                         "to start from its weights.")
+    now = task.config_dict()
+    diff = ", ".join(f"{k} {init['config'].get(k, '(unset)')} → {v}" for k, v in now.items()
+                     if init["config"].get(k) != v)
+    if diff:
+        notices.append(f"Settings changed from {src.name}: {diff}.")
     return init
 
 
@@ -104,7 +109,12 @@ def _load_init(raw: dict, init: dict, source: str, notices: list[str]) -> None:
     fresh = [k for k in raw if k not in init["models"]]
     for k, m in raw.items():
         if k in init["models"]:
-            m.load_state_dict(init["models"][k])  # copy_ casts each tensor to the parameter's dtype
+            try:
+                m.load_state_dict(init["models"][k])  # copy_ casts each tensor to the parameter's dtype
+            except RuntimeError as e:
+                first = str(e).strip().splitlines()[1:2] or [str(e)[:200]]
+                raise InputError(f"The {k} in {source} has another architecture than the one asked for "
+                                 f"({first[0].strip()}); give the settings it was trained with.") from None
     notices.append(f"Started from the weights of {source} (trained {init.get('step', '?')} steps)"
                    + (f"; {', '.join(fresh)} start fresh (not in that file)." if fresh else "."))
 
@@ -134,7 +144,7 @@ def _fit(task: Task, cfg: TrainConfig, state: TaskState, info: D.DistInfo, devic
     out = Path(cfg.out_dir)
     notices: list[str] = []
     ck = _open_run(task, cfg, out, notices)
-    init = None if ck else _open_init(task, cfg)  # a resumed run already carries its own weights
+    init = None if ck else _open_init(task, cfg, notices)  # a resumed run already carries its own weights
     seed = int(ck["seed"]) if ck else int(cfg.seed)  # a resumed run keeps its own seed
     if ck and int(cfg.seed) != seed:
         notices.append(f"Resuming with the run's own seed {seed} (not {cfg.seed}).")
