@@ -27,6 +27,11 @@ def register(subparsers) -> None:
                      check_help="slice-match and porosity check every N steps (0 = off)")
     p.add_argument("--channels", type=int, default=32, help="model width (default 32)")
     p.add_argument("--rec-weight", type=float, default=10.0, help="λ of the slice loss (default 10)")
+    p.add_argument("--decay", type=float, default=4.0, metavar="VOXELS",
+                   help="voxels over which the slice's pull on the generator falls by 1/e away from it (default 4)")
+    p.add_argument("--porosity-weight", type=float, default=0.0, metavar="MU",
+                   help="weight of each generated volume's porosity against the real crop its slice came from "
+                        "(default 0: off)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("generate", help="generate 3D volumes from one 2D slice",
@@ -110,7 +115,8 @@ def cmd_train(args) -> int:
     from .config import RockGANConfig
     from .train import train
 
-    cfg = RockGANConfig(channels=args.channels, d_channels=args.channels, rec_weight=args.rec_weight, crop=args.crop)
+    cfg = RockGANConfig(channels=args.channels, d_channels=args.channels, rec_weight=args.rec_weight, crop=args.crop,
+                        porosity_weight=args.porosity_weight, decay=args.decay)
     return _run_training(args, train, cfg)
 
 

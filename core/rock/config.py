@@ -33,6 +33,10 @@ class RockGANConfig:
     d_channels: int = 32     # base width of the discriminator
     decay: float = 4.0       # voxels over which the slice's pull on G falls by 1/e away from the centre
     rec_weight: float = 10.0  # λ of λ·‖s − M⊙G(E(s), z)‖²
+    # Added after the first shipped models (which load with 0, i.e. without it). Why: those models
+    # gave every input slice nearly the same porosity (held-out Berea 64³: std 0.010 against 0.036 in
+    # real crops) because nothing but D tied a volume's porosity to its slice's rock.
+    porosity_weight: float = 0.0  # μ of μ·mean_b (φ̄(G(E(s_b), z_b)) − φ(x_b))²: x_b is the crop s_b was cut from
     crop: int = 64           # training crop edge (voxels); the slice is the crop's central z-slice
     # Size independence (see PADDING_NOTE below). Checkpoints saved before these fields existed
     # load with LEGACY values (zero padding, fixed crop depth): they generate exactly as before.
@@ -46,6 +50,8 @@ class RockGANConfig:
         for f in ("channels", "z_channels", "d_channels"):
             if int(getattr(self, f)) < 1:
                 raise InputError(f"{f} must be at least 1.")
+        if not float(self.porosity_weight) >= 0:
+            raise InputError("porosity_weight cannot be negative.")
         if not self.decay > 0:
             raise InputError("decay must be positive.")
         if self.padding_mode not in PADDING_MODES:

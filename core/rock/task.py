@@ -4,7 +4,9 @@ Why hinge + spectral norm rather than WGAN-GP: no gradient penalty means no doub
 which keeps mixed precision (GradScaler) and DDP simple and the step cheaper; spectral norm gives
 D the Lipschitz control the penalty would.
   L_D = E[relu(1 − D(x))] + E[relu(1 + D(G(E(s), z)))]
-  L_G = −E[D(G(E(s), z))] + λ · mean (s − M⊙G(E(s), z))²,  M = the central z-slice.
+  L_G = −E[D(G(E(s), z))] + λ · mean (s − M⊙G(E(s), z))² [+ μ · mean_b (φ̄(G) − φ(x))²],
+  M = the central z-slice; φ̄ the mean pore probability of a generated volume, φ(x) the porosity of
+  the real crop whose central slice s is (porosity_weight μ, off by default).
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ def frozen(module: torch.nn.Module):
     finally:
         for p, f in zip(module.parameters(), flags):
             p.requires_grad_(f)
+
+
+def porosity_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Mean over the batch of (mean pore probability of each fake − porosity of its real crop)²."""
+    return ((fake.float().mean(dim=(1, 2, 3, 4)) - real.float().mean(dim=(1, 2, 3, 4))) ** 2).mean()
 
 
 def slice_loss(fake: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
@@ -89,9 +96,14 @@ class RockGANTask:
         with frozen(ctx.raw["discriminator"]), ctx.autocast():
             adv = -ctx.raw["discriminator"](fake).float().mean()
         rec = slice_loss(fake, s)
-        ctx.backward(adv + self.cfg.rec_weight * rec)
+        loss_g = adv + self.cfg.rec_weight * rec
+        por = porosity_loss(fake, real)  # logged either way: how far each volume is from its rock's porosity
+        if self.cfg.porosity_weight > 0:
+            loss_g = loss_g + self.cfg.porosity_weight * por
+        out = {"loss_d": loss_d.item(), "loss_g_adv": adv.item(), "rec": rec.item(), "porosity_mse": por.item()}
+        ctx.backward(loss_g)
         ctx.step(ctx.opts["generator"])
-        return {"loss_d": loss_d.item(), "loss_g_adv": adv.item(), "rec": rec.item()}
+        return out
 
     def check(self, step: int, ctx: StepContext) -> dict[str, float]:
         """Slice reconstruction and porosity on a fixed batch with fixed noise (own RNGs only)."""
