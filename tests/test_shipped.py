@@ -95,3 +95,9 @@ def test_model_card_carries_the_checkpoint_facts(tmp_path, run):
     assert "- Steps: 2 (batch 2 per process" in card and "seed 3" in card
     assert "seqgen rock train --steps 2" in card and "kind `rock-gan`" in card
     assert '"channels": 4' in card and "## Evaluation" in card
+    assert "Started from" not in card
+    ck = load_checkpoint(out)
+    ck["train_config"]["init_from"] = "resources/models/rock_berea.pt"
+    torch.save(ck, tmp_path / "tuned.pt")
+    card = model_card(tmp_path / "tuned.pt", title="Tuned", commands=["x"], data="synthetic")
+    assert "Started from the weights of `resources/models/rock_berea.pt`" in card and "this run only" in card
