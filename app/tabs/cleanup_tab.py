@@ -31,16 +31,15 @@ from core.errors import InputError
 from core.io import natural_key
 from core.shipped import shipped_models
 
-from ..settings import KEY_OPEN_DIR, get_list, get_str, last_dir, set_last_dir
+from ..settings import KEY_OPEN_DIR, get_str, last_dir, set_last_dir
 from ..widgets.before_after import BeforeAfterView
-from ..widgets.model_combo import CHOOSE, fill_model_combo
+from ..widgets.model_choice import ModelChoice, ModelChoiceMethods
 from ..worker import TaskRunner, error_message
 from .base import AppContext, BaseTab
 
 KEY_OUT_DIR = "cleanup/out_dir"
 KEY_CHECKPOINTS = "cleanup/checkpoints"
 KEY_MODEL = "cleanup/model"
-MAX_CHECKPOINTS = 8
 MAX_CACHED_PREVIEWS = 4
 SCAN_FILTER = "Scans (" + " ".join(f"*{s}" for s in SCAN_SUFFIXES) + ");;All files (*)"
 COL_FILE, COL_STATUS, COL_MESSAGE = range(3)
@@ -93,7 +92,7 @@ def batch_job(plan, spec: str, cached, views: int, threshold: float, on_file, *,
 # the tab
 # ----------------------------------------------------------------------------------------------
 
-class CleanupTab(BaseTab):
+class CleanupTab(ModelChoiceMethods, BaseTab):
     """Drawing cleanup: batch list, model, output folder, threshold, before/after view."""
 
     accepts_files = False  # it takes drops itself (files and folders, many at once)
@@ -171,7 +170,12 @@ class CleanupTab(BaseTab):
         model_box = QGroupBox("2 · Model")
         self.model_combo = QComboBox()
         self.model_combo.setMinimumContentsLength(20)
-        self.model_combo.activated.connect(self._on_model_activated)
+        self.model_choice = ModelChoice(self, self.context, self.model_combo, method="cleanup", key=KEY_CHECKPOINTS,
+                                        choose_tip="Choose a trained cleanup U-Net checkpoint (.pt)",
+                                        dialog_title="Cleanup model checkpoint", on_filled=self._on_model_changed,
+                                        previous=lambda: self._last_spec, load=self._load_checked,
+                                        # looked up per call, so that this module's name can be stubbed (tests)
+                                        shipped=lambda: shipped_models("cleanup"))
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
         self.model_info = QLabel("")
         self.model_info.setWordWrap(True)
@@ -419,49 +423,9 @@ class CleanupTab(BaseTab):
         return bool(self.add_paths([path]))
 
     # -- model --------------------------------------------------------------------------------
-    def model_spec(self) -> Optional[str]:
-        d = self.model_combo.currentData()
-        return None if d in (None, CHOOSE) else str(d)
-
-    def _fill_models(self, select: Optional[str] = None) -> None:
-        items = [(f"{name} (shipped)", str(path)) for name, path in shipped_models("cleanup").items()]
-        items += [(f"{Path(p).parent.name}/{Path(p).name}", p)
-                  for p in get_list(self.context.settings, KEY_CHECKPOINTS) if Path(p).is_file()]
-        index = fill_model_combo(self.model_combo, items, "Choose a trained cleanup U-Net checkpoint (.pt)", select or self.model_spec())
-        self._on_model_changed(index)
-
-    def add_checkpoint(self, path, select: bool = True) -> bool:
-        """Offer a checkpoint (file or training run folder) in the model list, after checking it loads."""
-        p = Path(path).expanduser()
-        if p.is_dir() and (p / "last.pt").is_file():
-            p = p / "last.pt"
-        p = p.resolve()
-        try:
-            model = load_model(str(p))
-        except Exception as exc:  # noqa: BLE001 - shown to the user
-            self.context.error("Cleanup model", f"Cannot use {p.name} as a cleanup model:\n{error_message(exc)}")
-            return False
-        self._model_cache = (str(p), model)
-        items = [str(p)] + [x for x in get_list(self.context.settings, KEY_CHECKPOINTS) if x != str(p)]
-        self.context.settings.setValue(KEY_CHECKPOINTS, items[:MAX_CHECKPOINTS])
-        self._fill_models(select=str(p) if select else None)
-        return True
-
-    @Slot(int)
-    def _on_model_activated(self, index: int) -> None:
-        if self.model_combo.itemData(index) == CHOOSE:
-            self.choose_checkpoint_dialog()
-
-    def choose_checkpoint_dialog(self) -> None:
-        f, _ = QFileDialog.getOpenFileName(self, "Cleanup model checkpoint",
-                                           last_dir(self.context.settings, KEY_OPEN_DIR),
-                                           "Checkpoints (*.pt);;All files (*)")
-        if not (f and self.add_checkpoint(f)):
-            # back to the model chosen before (if any)
-            idx = self.model_combo.findData(self._last_spec) if self._last_spec else -1
-            if idx >= 0:
-                self.model_combo.setCurrentIndex(idx)
-            self._update_enabled()
+    def _load_checked(self, path: Path) -> None:
+        """ModelChoice's check that a checkpoint loads; the model is kept so the preview need not load it again."""
+        self._model_cache = (str(path), load_model(str(path)))
 
     @Slot(int)
     def _on_model_changed(self, index: int) -> None:

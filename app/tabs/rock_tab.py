@@ -31,19 +31,17 @@ from core.rock.config import MIN_SLICE
 from core.rock.gui_support import (SHARED_ROCKS, Comparison, GenerateOutput, compare_job, export_volumes,
                                    generate_volumes, numbered_paths, realisation_metadata, rock_voxel_size,
                                    shared_data_dir, shared_rock_path, train_from_form)
-from core.shipped import shipped_models
 
-from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, get_list, get_str, last_dir, set_last_dir
+from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, get_str, last_dir, set_last_dir
 from ..widgets.form_helpers import spin as _spin
 from ..widgets.marked_slices import MarkedCanvas, MarkedSliceViews
-from ..widgets.model_combo import CHOOSE, fill_model_combo
+from ..widgets.model_combo import CHOOSE
 from ..widgets.train_form import TrainForm
 from .base import AppContext
 from .volume_tab import EXPORT_FILTERS, VolumeTab
 
 KEY_CHECKPOINTS = "rock/checkpoints"
 KEY_TRAIN_OUT = "rock/train_out"
-MAX_CHECKPOINTS = 8
 VOLUME_FILTER = "Volumes (*.tif *.tiff *.npy *.npz *.raw);;All files (*)"
 
 
@@ -132,11 +130,8 @@ class RockTab(VolumeTab):
 
     def _generate_box(self) -> QGroupBox:
         box = QGroupBox("2 · Generate")
-        self.model_combo = QComboBox()
-        self.model_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.model_combo.setMinimumContentsLength(16)
-        self.model_combo.activated.connect(self._on_model_activated)
-        self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+        self._make_model_combo("rock", KEY_CHECKPOINTS, "Choose a trained rock-gan checkpoint (.pt)",
+                               "Choose a rock model checkpoint")
         self.voxel_spin = QDoubleSpinBox()
         self.voxel_spin.setRange(0.001, 100000.0)
         self.voxel_spin.setDecimals(4)
@@ -308,35 +303,6 @@ class RockTab(VolumeTab):
         self.sliceLoaded.emit()
 
     # -- models -----------------------------------------------------------------------------
-    def _checkpoints(self) -> list[str]:
-        return [p for p in get_list(self.context.settings, KEY_CHECKPOINTS) if Path(p).is_file()]
-
-    def _fill_models(self, select: Optional[str] = None) -> None:
-        items = [(f"{name.capitalize()} (shipped)", str(path)) for name, path in shipped_models("rock").items()]
-        items += [(self._checkpoint_label(p), p) for p in self._checkpoints()]
-        self._model_index = fill_model_combo(self.model_combo, items, "Choose a trained rock-gan checkpoint (.pt)",
-                                             select or self.model_path())
-        self._on_model_changed(self._model_index)
-
-    def add_checkpoint(self, path, select: bool = True) -> None:
-        """Offer a checkpoint file (or run folder) in the model combo (and remember it)."""
-        p = Path(path)
-        if p.is_dir():
-            p = p / "last.pt"
-        p = str(p.resolve())
-        items = [p] + [x for x in get_list(self.context.settings, KEY_CHECKPOINTS) if x != p]
-        self.context.settings.setValue(KEY_CHECKPOINTS, items[:MAX_CHECKPOINTS])
-        self._fill_models(select=p if select else None)
-
-    def choose_checkpoint_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a rock model checkpoint",
-                                              last_dir(self.context.settings, KEY_OPEN_DIR),
-                                              "Checkpoints (*.pt);;All files (*)")
-        if path:
-            self.add_checkpoint(path)
-        else:  # back to the model chosen before
-            self.model_combo.setCurrentIndex(min(self._model_index, self.model_combo.count() - 1))
-
     @Slot(int)
     def _on_model_changed(self, index: int) -> None:
         data = self.model_combo.itemData(index)

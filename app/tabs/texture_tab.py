@@ -25,7 +25,7 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QIcon, QPixmap, QStandardItemModel
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QMessageBox,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
@@ -39,9 +39,9 @@ from core.texture.config import FACTOR, MIN_CROP
 from core.texture.generate import check_shape, generate as texture_generate, generate_files, output_paths
 from core.texture.task import KIND
 
-from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, get_list, get_str, last_dir, set_last_dir
+from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, get_str, last_dir, set_last_dir
 from ..widgets.form_helpers import spin as _spin
-from ..widgets.model_combo import CHOOSE, fill_model_combo
+from ..widgets.model_combo import CHOOSE
 from ..widgets.slice_view import ImageCanvas, SliceViews, binary_rgb, rgb_to_qimage
 from ..widgets.train_form import TrainForm
 from ..worker import TaskRunner
@@ -51,7 +51,6 @@ from .volume_tab import EXPORT_FILTERS, VolumeTab
 KEY_CHECKPOINTS = "texture/checkpoints"
 KEY_TRAIN_OUT = "texture/train_out"
 KEY_GEN_OUT = "texture/generate_out"
-MAX_CHECKPOINTS = 8
 DEFAULT_SHIPPED = "rocks"            # resources/models/texture_rocks.pt
 IN_MEMORY_MAX = 256                  # larger edges are written to a TIFF slab by slab (tiles)
 PREVIEW_EDGE = 256                   # of a volume written to file, the central PREVIEW_EDGE³ is shown
@@ -358,11 +357,10 @@ class TextureTab(VolumeTab):
 
     def _model_box(self) -> QGroupBox:
         box = QGroupBox("1 · Model")
-        self.model_combo = QComboBox()
-        self.model_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.model_combo.setMinimumContentsLength(16)
-        self.model_combo.activated.connect(self._on_model_activated)
-        self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+        self._make_model_combo("texture", KEY_CHECKPOINTS,
+                               "Choose a trained texture-gan checkpoint or model file (.pt)",
+                               "Choose a texture model or checkpoint", default=DEFAULT_SHIPPED, remember_dir=True,
+                               resolve=lambda p: Path(resolve_model("texture", str(p))).resolve())
         self.model_label = QLabel("")
         self.model_label.setWordWrap(True)
         self.model_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -566,48 +564,11 @@ class TextureTab(VolumeTab):
         self._update_enabled()
 
     # -- models -----------------------------------------------------------------------------
-    def _checkpoints(self) -> list[str]:
-        return [p for p in get_list(self.context.settings, KEY_CHECKPOINTS) if Path(p).is_file()]
-
-    def _fill_models(self, select: Optional[str] = None) -> None:
-        shipped = shipped_models("texture")
-        items = [(f"{name.capitalize()} (shipped)", str(path)) for name, path in shipped.items()]
-        items += [(self._checkpoint_label(p), p) for p in self._checkpoints()]
-        keep = select or self.model_path()
-        if keep is None and DEFAULT_SHIPPED in shipped:
-            keep = str(shipped[DEFAULT_SHIPPED])
-        self._model_index = fill_model_combo(self.model_combo, items, "Choose a trained texture-gan checkpoint "
-                                             "or model file (.pt)", keep)
-        self._on_model_changed(self._model_index)
-
     def no_model_text(self) -> str:
         if shipped_models("texture"):
             return "Choose a model."
         return (f"No shipped texture model is installed ({MODELS_DIR / 'texture_rocks.pt'} is missing). "
                 "Choose a trained checkpoint with “Checkpoint file…”, or train one on the Train page.")
-
-    def add_checkpoint(self, path, select: bool = True) -> bool:
-        """Offer a checkpoint file (or run folder) in the model combo (and remember it)."""
-        try:
-            p = resolve_model("texture", str(path))
-        except InputError as exc:
-            self.context.error("Texture model", str(exc))
-            return False
-        p = str(Path(p).resolve())
-        items = [p] + [x for x in get_list(self.context.settings, KEY_CHECKPOINTS) if x != p]
-        self.context.settings.setValue(KEY_CHECKPOINTS, items[:MAX_CHECKPOINTS])
-        self._fill_models(select=p if select else None)
-        return True
-
-    def choose_checkpoint_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a texture model or checkpoint",
-                                              last_dir(self.context.settings, KEY_OPEN_DIR),
-                                              "Checkpoints (*.pt);;All files (*)")
-        if path:
-            set_last_dir(self.context.settings, KEY_OPEN_DIR, path)
-            self.add_checkpoint(path)
-        else:  # back to the model chosen before
-            self.model_combo.setCurrentIndex(min(self._model_index, self.model_combo.count() - 1))
 
     @Slot(int)
     def _on_model_changed(self, index: int) -> None:
@@ -667,8 +628,7 @@ class TextureTab(VolumeTab):
             return
         self.model, self.model_error = None, message
         if self._loading_path:  # not offered again next time (it stays in the list now, to show what failed)
-            kept = [x for x in get_list(self.context.settings, KEY_CHECKPOINTS) if x != self._loading_path]
-            self.context.settings.setValue(KEY_CHECKPOINTS, kept)
+            self.model_choice.forget(self._loading_path)
         self._fill_classes([])
         self.model_label.setText(f"<span style='color:#c0392b'><b>Could not load this model.</b></span> "
                                  f"{html.escape(message)}")

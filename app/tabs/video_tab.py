@@ -19,10 +19,10 @@ from core.jobs import new_seed
 from core.shipped import shipped_models
 from core.video import gui_support
 
-from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, get_list, get_str, last_dir, set_last_dir
+from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, get_str, last_dir, set_last_dir
 from ..widgets.frame_metrics_plot import FrameMetricsPlot
 from ..widgets.video_player import BASE_FPS, VideoPlayer
-from ..widgets.model_combo import CHOOSE, fill_model_combo
+from ..widgets.model_choice import ModelChoice, ModelChoiceMethods
 from ..worker import TaskRunner, error_message
 from .base import AppContext, BaseTab
 
@@ -30,14 +30,13 @@ KEY_CHECKPOINTS = "video/checkpoints"
 KEY_MODEL = "video/model"
 KEY_SEED = "video/seed"
 KEY_TRAIN_OUT = "video/train_out"
-MAX_CHECKPOINTS = 8
 CLIP_FILTER = "Clips (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.gif *.npy);;All files (*)"
 TRAIN_HINT = ("Train one in the Train panel (5) below, or with `seqgen video train-vqvae --out runs/vq` then "
               "`seqgen video train-lvt --vqvae runs/vq --out runs/lvt`, and choose runs/lvt/last.pt.")
 NO_MODEL_TIP = "No video model: choose a checkpoint file (Model ▸ Checkpoint file…). " + TRAIN_HINT
 
 
-class VideoTab(BaseTab):
+class VideoTab(ModelChoiceMethods, BaseTab):
     accepts_files = True
 
     generationEnded = Signal(str)   # "finished", "cancelled" or "failed"
@@ -100,7 +99,12 @@ class VideoTab(BaseTab):
         # model
         model_box = QGroupBox("2 · Model")
         self.model_combo = QComboBox()
-        self.model_combo.activated.connect(self._on_model_activated)
+        self.model_choice = ModelChoice(self, self.context, self.model_combo, method="video", key=KEY_CHECKPOINTS,
+                                        choose_tip="Choose a trained video transformer checkpoint (.pt)",
+                                        dialog_title="Video model checkpoint", on_filled=self._on_model_changed,
+                                        previous=lambda: self._last_spec, load=gui_support.load_model,
+                                        # looked up per call, so that this module's name can be stubbed (tests)
+                                        shipped=lambda: shipped_models("video"))
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
         self.model_label = QLabel("")
         self.model_label.setWordWrap(True)
@@ -310,46 +314,6 @@ class VideoTab(BaseTab):
         self.inputChanged.emit()
 
     # -- model --------------------------------------------------------------------------------
-    def model_spec(self) -> Optional[str]:
-        d = self.model_combo.currentData()
-        return None if d in (None, CHOOSE) else str(d)
-
-    def _fill_models(self, select: Optional[str] = None) -> None:
-        items = [(f"{name} (shipped)", str(path)) for name, path in shipped_models("video").items()]
-        items += [(f"{Path(p).parent.name}/{Path(p).name}", p)
-                  for p in get_list(self.context.settings, KEY_CHECKPOINTS) if Path(p).is_file()]
-        index = fill_model_combo(self.model_combo, items, "Choose a trained video transformer checkpoint (.pt)", select or self.model_spec())
-        self._on_model_changed(index)
-
-    def add_checkpoint(self, path, select: bool = True) -> bool:
-        p = Path(path).expanduser()
-        if p.is_dir() and (p / "last.pt").is_file():
-            p = p / "last.pt"
-        p = p.resolve()
-        try:
-            gui_support.load_model(p)
-        except Exception as exc:  # noqa: BLE001
-            self.context.error("Video model", f"Cannot use {p.name} as a video model:\n{error_message(exc)}")
-            return False
-        items = [str(p)] + [x for x in get_list(self.context.settings, KEY_CHECKPOINTS) if x != str(p)]
-        self.context.settings.setValue(KEY_CHECKPOINTS, items[:MAX_CHECKPOINTS])
-        self._fill_models(select=str(p) if select else None)
-        return True
-
-    @Slot(int)
-    def _on_model_activated(self, index: int) -> None:
-        if self.model_combo.itemData(index) == CHOOSE:
-            self.choose_checkpoint_dialog()
-
-    def choose_checkpoint_dialog(self) -> None:
-        f, _ = QFileDialog.getOpenFileName(self, "Video model checkpoint", last_dir(self.context.settings, KEY_OPEN_DIR),
-                                           "Checkpoints (*.pt);;All files (*)")
-        if not (f and self.add_checkpoint(f)):
-            idx = self.model_combo.findData(self._last_spec) if self._last_spec else -1
-            if idx >= 0:
-                self.model_combo.setCurrentIndex(idx)
-            self._update_enabled()
-
     @Slot(int)
     def _on_model_changed(self, index: int) -> None:
         spec = self.model_spec()

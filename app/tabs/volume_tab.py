@@ -3,9 +3,10 @@ and Training views on the right; and the slots that only show things in those vi
 
 ``scene_jobs`` (3D scenes, with ``_gen_id``/``_scenes`` of the current generation) and the signals
 ``generated()``, ``sceneReady(int)``, ``compared()`` and ``exported(list)`` are made here. Subclasses
-provide ``MENU_TITLE``, ``_menu_generate_actions()``, ``_train_box``, ``model_combo``,
-``choose_checkpoint_dialog``, ``result``, ``_show_realisation(index)``, ``_on_inspect_volume``,
-``start_compare``, ``export(path, all_realisations=...)``, ``_export_stem()`` and ``_update_enabled``.
+provide ``MENU_TITLE``, ``_menu_generate_actions()``, ``_train_box``, ``model_combo`` (made by
+``_make_model_combo``), ``_model_index``, ``_on_model_changed(index)``, ``result``,
+``_show_realisation(index)``, ``_on_inspect_volume``, ``start_compare``, ``export(path, all_realisations=...)``,
+``_export_stem()`` and ``_update_enabled``.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from typing import Optional
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QFileDialog, QFormLayout, QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QMenu, QProgressBar,
+                               QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from core.jobs import new_seed
 from core.render import SceneData
 
 from ..settings import KEY_EXPORT_DIR, last_dir
 from ..widgets.form_helpers import page, spin
-from ..widgets.model_combo import CHOOSE
+from ..widgets.model_choice import ModelChoice, ModelChoiceMethods, combo_spec
 from ..widgets.property_compare import PropertyComparePanel, kl_summary
 from ..widgets.realisation_view import RealisationView
 from ..widgets.training_view import TrainingView
@@ -39,7 +40,7 @@ EXPORT_FILTERS = {
 }
 
 
-class VolumeTab(TrainTab):
+class VolumeTab(ModelChoiceMethods, TrainTab):
     MENU_TITLE = ""
 
     generated = Signal()
@@ -162,11 +163,6 @@ class VolumeTab(TrainTab):
         return m
 
     @Slot(int)
-    def _on_model_activated(self, index: int) -> None:
-        if self.model_combo.itemData(index) == CHOOSE:
-            self.choose_checkpoint_dialog()
-
-    @Slot(int)
     def _on_reference_changed(self, index: int) -> None:
         self._update_enabled()
 
@@ -181,10 +177,28 @@ class VolumeTab(TrainTab):
     def new_seed(self) -> None:
         self.seed_spin.setValue(new_seed())
 
+    # -- models -----------------------------------------------------------------------------
+    def _make_model_combo(self, method: str, key: str, choose_tip: str, dialog_title: str, **options) -> QComboBox:
+        """``model_combo`` and its ``model_choice`` with the volume tabs' labels; ``options`` go to ModelChoice."""
+        self.model_combo = QComboBox()
+        self.model_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setMinimumContentsLength(16)
+        self.model_choice = ModelChoice(self, self.context, self.model_combo, method=method, key=key,
+                                        choose_tip=choose_tip, dialog_title=dialog_title,
+                                        on_filled=self._on_models_filled,
+                                        previous=lambda: self.model_combo.itemData(self._model_index),
+                                        label=self._checkpoint_label, shipped_label=str.capitalize, **options)
+        self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+        return self.model_combo
+
+    def _on_models_filled(self, index: int) -> None:
+        """After a refill the chosen entry is the one a cancelled dialog goes back to."""
+        self._model_index = index
+        self._on_model_changed(index)
+
     # -- state ------------------------------------------------------------------------------
     def model_path(self) -> Optional[str]:
-        d = self.model_combo.currentData()
-        return None if d in (None, CHOOSE) else str(d)
+        return combo_spec(self.model_combo)
 
     def volumes(self) -> list:
         return list(self.result.volumes) if self.result is not None else []
