@@ -5,6 +5,9 @@ import sys
 
 import pytest
 
+# gui_helpers asserts on behalf of the test modules: rewrite it too, so its failures explain themselves.
+pytest.register_assert_rewrite("gui_helpers")
+
 
 def _has_window_server() -> bool:
     if not sys.platform.startswith("linux"):
@@ -37,6 +40,21 @@ def qsettings_tmp(tmp_path):
     QSettings.setDefaultFormat(QSettings.IniFormat)
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(folder))
     return folder
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    """Record error dialogs (title, text) instead of showing them."""
+    from PySide6.QtWidgets import QMessageBox
+
+    seen = []
+
+    def fake_critical(parent, title, text, *args, **kwargs):
+        seen.append((title, text))
+        return QMessageBox.Ok
+
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(fake_critical))
+    return seen
 
 
 @pytest.fixture

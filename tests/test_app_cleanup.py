@@ -6,20 +6,16 @@ import cv2
 import numpy as np
 import pytest
 
-pytest.importorskip("PySide6")
-pytest.importorskip("pytestqt")
-torch = pytest.importorskip("torch")
+from gui_helpers import JOB_MS, click_and_wait, require_gui_and_torch, show_tab
+
+require_gui_and_torch()
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent  # noqa: E402
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 import app.tabs.cleanup_tab as cleanup_tab  # noqa: E402
 from core.cleanup import synth  # noqa: E402
 from core.cleanup.config import UNetConfig  # noqa: E402
-
-torch.set_num_threads(1)
-JOB_MS = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -44,43 +40,24 @@ def scans(tmp_path):
 
 
 @pytest.fixture
-def errors(monkeypatch):
-    """Record error dialogs instead of showing them."""
-    seen = []
-
-    def fake_critical(parent, title, text, *args, **kwargs):
-        seen.append((title, text))
-        return QMessageBox.Ok
-
-    monkeypatch.setattr(QMessageBox, "critical", staticmethod(fake_critical))
-    return seen
-
-
-@pytest.fixture
 def no_shipped(monkeypatch):
     monkeypatch.setattr(cleanup_tab, "shipped_models", lambda method: {})
 
 
 @pytest.fixture
 def tab(no_shipped, main_window, tiny_ckpt, errors):
-    t = main_window.tab_by_key["cleanup"]
-    main_window.tabs.setCurrentWidget(t)
+    t = show_tab(main_window, "cleanup")
     assert t.add_checkpoint(tiny_ckpt)
     assert t.model_spec() == str(tiny_ckpt.resolve())
     return t
 
 
 def run(qtbot, tab, expect="finished"):
-    assert tab.run_button.isEnabled(), tab.run_button.toolTip()
-    with qtbot.waitSignal(tab.batchEnded, timeout=JOB_MS) as sig:
-        tab.run_button.click()
-    assert sig.args == [expect]
-    qtbot.waitUntil(lambda: not tab.jobs.busy, timeout=JOB_MS)
+    click_and_wait(qtbot, tab, tab.run_button, tab.batchEnded, expect)
 
 
 def test_no_model_disables_run(no_shipped, main_window, errors, scans, tmp_path):
-    tab = main_window.tab_by_key["cleanup"]
-    main_window.tabs.setCurrentWidget(tab)
+    tab = show_tab(main_window, "cleanup")
     tab.add_paths([scans])
     tab.set_output_dir(tmp_path / "out")
     assert tab.model_spec() is None

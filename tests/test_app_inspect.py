@@ -6,12 +6,12 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("PySide6")
-pytest.importorskip("pytestqt")
+from gui_helpers import require_gui
+
+require_gui()
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from app.main import sample_path  # noqa: E402
 from core.io import write_volume  # noqa: E402
@@ -31,19 +31,6 @@ def porous(n=40, seed=0, phi=0.3):
 def small_tif(tmp_path):
     a = porous(40)
     return write_volume(tmp_path / "small.tif", a, voxel_size_um=2.5), a
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    """Record error dialogs instead of showing them."""
-    seen = []
-
-    def fake_critical(parent, title, text, *args, **kwargs):
-        seen.append((title, text))
-        return QMessageBox.Ok
-
-    monkeypatch.setattr(QMessageBox, "critical", staticmethod(fake_critical))
-    return seen
 
 
 def load(qtbot, window, path, **options):

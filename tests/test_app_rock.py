@@ -7,13 +7,12 @@ import time
 import numpy as np
 import pytest
 
-pytest.importorskip("PySide6")
-pytest.importorskip("pytestqt")
-torch = pytest.importorskip("torch")
+from gui_helpers import JOB_MS, generate_volumes, require_gui_and_torch, show_tab
+
+require_gui_and_torch()
 
 from PIL import Image  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
 from scipy import ndimage  # noqa: E402
 
 from core.io import read_volume, write_volume  # noqa: E402
@@ -23,8 +22,6 @@ from core.rock.data import random_crops  # noqa: E402
 from core.rock.gui_support import SHARED_ROCKS, heldout_crops, shared_rock_path  # noqa: E402
 from core.train import TrainConfig, fit, load_checkpoint  # noqa: E402
 
-torch.set_num_threads(1)
-JOB_MS = 30_000
 TINY = RockGANConfig(channels=4, z_channels=4, d_channels=4, crop=16)
 
 
@@ -51,22 +48,8 @@ def slice_png(tmp_path):
 
 
 @pytest.fixture
-def errors(monkeypatch):
-    """Record error dialogs instead of showing them."""
-    seen = []
-
-    def fake_critical(parent, title, text, *args, **kwargs):
-        seen.append((title, text))
-        return QMessageBox.Ok
-
-    monkeypatch.setattr(QMessageBox, "critical", staticmethod(fake_critical))
-    return seen
-
-
-@pytest.fixture
 def rock(main_window, tiny_ckpt):
-    tab = main_window.tab_by_key["rock"]
-    main_window.tabs.setCurrentWidget(tab)
+    tab = show_tab(main_window, "rock")
     tab.add_checkpoint(tiny_ckpt)
     assert tab.model_path() == str(tiny_ckpt.resolve())
     return tab
@@ -77,10 +60,7 @@ def generate(qtbot, tab, *, depth=16, count=2, seed=1234, paste=True):
     tab.count_spin.setValue(count)
     tab.seed_spin.setValue(seed)
     tab.paste_check.setChecked(paste)
-    with qtbot.waitSignal(tab.generated, timeout=JOB_MS):
-        assert tab.start_generate()
-    qtbot.waitUntil(lambda: not tab.jobs.busy, timeout=JOB_MS)
-    return [v.copy() for v in tab.result.volumes]
+    return generate_volumes(qtbot, tab)
 
 
 def test_generate_switch_and_export(main_window, rock, qtbot, slice_png, tmp_path, errors, x_server):

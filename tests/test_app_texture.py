@@ -7,13 +7,13 @@ import re
 import numpy as np
 import pytest
 
-pytest.importorskip("PySide6")
-pytest.importorskip("pytestqt")
-torch = pytest.importorskip("torch")
+from gui_helpers import JOB_MS, generate_volumes, require_gui_and_torch, show_tab
+
+torch = require_gui_and_torch()
 
 import tifffile  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QMainWindow, QMessageBox  # noqa: E402
+from PySide6.QtWidgets import QMainWindow  # noqa: E402
 from scipy import ndimage  # noqa: E402
 
 from core.io import read_volume, write_volume  # noqa: E402
@@ -22,8 +22,6 @@ from core.texture import (CLASSES_FILE, TextureGANConfig, TextureModel, generate
 from core.texture.task import FORMAT_VERSION, KIND  # noqa: E402
 from core.train import LAST, load_checkpoint, save_checkpoint  # noqa: E402
 
-torch.set_num_threads(1)
-JOB_MS = 30_000
 TINY = TextureGANConfig(code_dim=4, noise_channels=2, g_channels=8, g_fine=2, e_channels=4, d_channels=4,
                         dz_hidden=8, crop=16)
 
@@ -55,19 +53,6 @@ def model_file(tmp_path_factory):
                            "models": {"encoder": m.encoder.state_dict(), "generator": g.state_dict()},
                            "classes": classes})
     return path
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    """Record error dialogs instead of showing them."""
-    seen = []
-
-    def fake_critical(parent, title, text, *args, **kwargs):
-        seen.append((title, text))
-        return QMessageBox.Ok
-
-    monkeypatch.setattr(QMessageBox, "critical", staticmethod(fake_critical))
-    return seen
 
 
 def make_tab(qtbot):
@@ -116,10 +101,7 @@ def run_generate(qtbot, tab, *, size=32, count=2, seed=1234):
     tab.size_spin.setValue(size)
     tab.count_spin.setValue(count)
     tab.seed_spin.setValue(seed)
-    with qtbot.waitSignal(tab.generated, timeout=JOB_MS):
-        assert tab.start_generate()
-    qtbot.waitUntil(lambda: not tab.jobs.busy, timeout=JOB_MS)
-    return [v.copy() for v in tab.result.volumes]
+    return generate_volumes(qtbot, tab)
 
 
 def test_tab_registered_bad_models_then_classes(main_window, qtbot, model_file, tmp_path, errors):
@@ -128,8 +110,7 @@ def test_tab_registered_bad_models_then_classes(main_window, qtbot, model_file, 
 
     keys = [s.key for s in TAB_FACTORIES]
     assert keys.index("texture") == keys.index("rock") + 1
-    tab = main_window.tab_by_key["texture"]
-    main_window.tabs.setCurrentWidget(tab)
+    tab = show_tab(main_window, "texture")
     assert main_window.tabs.tabText(main_window.tabs.indexOf(tab)) == "Texture"
     assert tab.menu() is not None
     if not shipped_models("texture"):   # no shipped model: the tab says so and cannot generate

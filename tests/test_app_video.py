@@ -5,18 +5,13 @@ import time
 import numpy as np
 import pytest
 
-pytest.importorskip("PySide6")
-pytest.importorskip("pytestqt")
-torch = pytest.importorskip("torch")
+from gui_helpers import JOB_MS, click_and_wait, require_gui_and_torch, show_tab
 
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
+require_gui_and_torch()
 
 import app.tabs.video_tab as video_tab  # noqa: E402
 from core.video import clipio, gui_support  # noqa: E402
 from core.video.cli import main as video_cli  # noqa: E402
-
-torch.set_num_threads(1)
-JOB_MS = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -33,28 +28,13 @@ def tiny_lvt(tmp_path_factory):
 
 
 @pytest.fixture
-def errors(monkeypatch):
-    """Record error dialogs instead of showing them."""
-    seen = []
-
-    def fake_critical(parent, title, text, *args, **kwargs):
-        seen.append((title, text))
-        return QMessageBox.Ok
-
-    monkeypatch.setattr(QMessageBox, "critical", staticmethod(fake_critical))
-    return seen
-
-
-@pytest.fixture
 def no_shipped(monkeypatch):
     monkeypatch.setattr(video_tab, "shipped_models", lambda method: {})
 
 
 @pytest.fixture
 def tab(no_shipped, main_window, errors):
-    t = main_window.tab_by_key["video"]
-    main_window.tabs.setCurrentWidget(t)
-    return t
+    return show_tab(main_window, "video")
 
 
 @pytest.fixture
@@ -68,11 +48,7 @@ def ready(tab, tiny_lvt, errors):
 
 
 def generate(qtbot, tab, expect="finished"):
-    assert tab.generate_button.isEnabled(), tab.generate_button.toolTip()
-    with qtbot.waitSignal(tab.generationEnded, timeout=JOB_MS) as sig:
-        tab.generate_button.click()
-    assert sig.args == [expect]
-    qtbot.waitUntil(lambda: not tab.jobs.busy, timeout=JOB_MS)
+    click_and_wait(qtbot, tab, tab.generate_button, tab.generationEnded, expect)
 
 
 def test_generate_player_seed_samples_export(qtbot, ready, errors, tmp_path):

@@ -7,11 +7,9 @@ title) while it shows that index, and the y and x views get an orange line at ro
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from .slice_view import AXES, ImageCanvas, binary_rgb, rgb_to_qimage
+from .slice_view import AXES, ImageCanvas, SliceView, SliceViews
 
 MARK_COLOR = QColor(255, 140, 0)
 
@@ -27,15 +25,6 @@ class MarkedCanvas(ImageCanvas):
     def set_marks(self, row: int | None, frame: bool) -> None:
         self.mark_row, self.frame = row, frame
         self.update()
-
-    def image_rect(self) -> QRectF | None:
-        img = self.image()
-        if img is None or img.isNull():
-            return None
-        iw, ih = img.width(), img.height()
-        s = min(self.width() / iw, self.height() / ih)
-        w, h = iw * s, ih * s
-        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
 
     def paintEvent(self, event):
         super().paintEvent(event)
@@ -55,41 +44,21 @@ class MarkedCanvas(ImageCanvas):
         p.end()
 
 
-class MarkedSliceView(QWidget):
+class MarkedSliceView(SliceView):
     """One axis of a volume (canvas, slider, index) with the input-slice mark."""
 
-    indexChanged = Signal(int)
+    canvas_class = MarkedCanvas
 
     def __init__(self, axis: int, parent=None):
-        super().__init__(parent)
-        self.axis = axis
-        self._volume: np.ndarray | None = None
+        super().__init__(axis, parent)
         self.mark: int | None = None
-        self.title = QLabel(f"{AXES[axis]} slice")
-        self.title.setAlignment(Qt.AlignCenter)
-        self.canvas = MarkedCanvas(self)
-        self.slider = QSlider(Qt.Horizontal, self)
-        self.slider.setEnabled(False)
-        self.slider.valueChanged.connect(self._on_slider)
-        self.index_label = QLabel("–")
-        self.index_label.setMinimumWidth(64)
-        row = QHBoxLayout()
-        row.addWidget(self.slider, 1)
-        row.addWidget(self.index_label)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(2, 2, 2, 2)
-        lay.addWidget(self.title)
-        lay.addWidget(self.canvas, 1)
-        lay.addLayout(row)
 
     def set_volume(self, volume: np.ndarray | None, mark: int | None = None, keep_index: bool = False) -> None:
         old = self.slider.value()
         self._volume, self.mark = volume, mark
         if volume is None:
-            self.slider.setEnabled(False)
-            self.canvas.set_image(None)
             self.canvas.set_marks(None, False)
-            self.index_label.setText("–")
+            self._reset(None)
             return
         n = volume.shape[self.axis]
         if keep_index and 0 <= old < n:
@@ -98,28 +67,12 @@ class MarkedSliceView(QWidget):
             index = mark
         else:
             index = n // 2
-        self.slider.blockSignals(True)
-        self.slider.setRange(0, n - 1)
-        self.slider.setValue(index)
-        self.slider.blockSignals(False)
-        self.slider.setEnabled(True)
-        self._show(index)
-
-    def slice_array(self, index: int | None = None) -> np.ndarray:
-        i = self.slider.value() if index is None else index
-        return np.take(self._volume, i, axis=self.axis)
-
-    @Slot(int)
-    def _on_slider(self, value: int) -> None:
-        self._show(value)
-        self.indexChanged.emit(value)
+        self._reset(index)
 
     def _show(self, index: int) -> None:
+        super()._show(index)
         if self._volume is None:
             return
-        self.canvas.set_image(rgb_to_qimage(binary_rgb(self.slice_array(index))))
-        n = self._volume.shape[self.axis]
-        self.index_label.setText(f"{index + 1} / {n}")
         name = AXES[self.axis]
         if self.axis == 0:
             on = self.mark is not None and index == self.mark
@@ -132,16 +85,10 @@ class MarkedSliceView(QWidget):
                                else f"{name} slice")
 
 
-class MarkedSliceViews(QWidget):
+class MarkedSliceViews(SliceViews):
     """z, y and x views side by side."""
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        self.views = [MarkedSliceView(a, self) for a in range(3)]
-        for v in self.views:
-            lay.addWidget(v)
+    view_class = MarkedSliceView
 
     def set_volume(self, volume: np.ndarray | None, mark: int | None = None, keep_index: bool = False) -> None:
         for v in self.views:

@@ -41,14 +41,21 @@ class ImageCanvas(QWidget):
     def image(self) -> QImage | None:
         return self._image
 
+    def image_rect(self) -> QRectF | None:
+        """Where the image is painted (scaled to fit, centred); None without an image."""
+        img = self._image
+        if img is None or img.isNull():
+            return None
+        iw, ih = img.width(), img.height()
+        s = min(self.width() / iw, self.height() / ih)
+        w, h = iw * s, ih * s
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
     def paintEvent(self, event):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(32, 36, 43))
-        if self._image is not None and not self._image.isNull():
-            iw, ih = self._image.width(), self._image.height()
-            s = min(self.width() / iw, self.height() / ih)
-            w, h = iw * s, ih * s
-            target = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        target = self.image_rect()
+        if target is not None:
             p.setRenderHint(QPainter.SmoothPixmapTransform, False)
             p.drawImage(target, self._image)
         p.end()
@@ -58,6 +65,7 @@ class SliceView(QWidget):
     """One axis (z, y or x) of a volume: canvas + slider + index label."""
 
     indexChanged = Signal(int)
+    canvas_class = ImageCanvas  # subclasses that draw over the slice swap in their own canvas
 
     def __init__(self, axis: int, parent=None):
         super().__init__(parent)
@@ -65,7 +73,7 @@ class SliceView(QWidget):
         self._volume: np.ndarray | None = None
         self.title = QLabel(f"{AXES[axis]} slice")
         self.title.setAlignment(Qt.AlignCenter)
-        self.canvas = ImageCanvas(self)
+        self.canvas = self.canvas_class(self)
         self.slider = QSlider(Qt.Horizontal, self)
         self.slider.setEnabled(False)
         self.slider.valueChanged.connect(self._on_slider)
@@ -82,18 +90,23 @@ class SliceView(QWidget):
 
     def set_volume(self, volume: np.ndarray | None) -> None:
         self._volume = volume
-        if volume is None:
+        self._reset(None if volume is None else volume.shape[self.axis] // 2)
+
+    def _reset(self, index: int | None) -> None:
+        """Fit the slider to the current volume and show slice ``index``, or clear the view without a volume."""
+        if self._volume is None:
             self.slider.setEnabled(False)
             self.canvas.set_image(None)
             self.index_label.setText("–")
             return
-        n = volume.shape[self.axis]
+        n = self._volume.shape[self.axis]
+        # Blocked so that a new volume shows its slice once and does not emit indexChanged.
         self.slider.blockSignals(True)
         self.slider.setRange(0, n - 1)
-        self.slider.setValue(n // 2)
+        self.slider.setValue(index)
         self.slider.blockSignals(False)
         self.slider.setEnabled(True)
-        self._show(n // 2)
+        self._show(index)
 
     def slice_array(self, index: int | None = None) -> np.ndarray:
         i = self.slider.value() if index is None else index
@@ -114,11 +127,13 @@ class SliceView(QWidget):
 class SliceViews(QWidget):
     """The three orthogonal slice views side by side."""
 
+    view_class = SliceView
+
     def __init__(self, parent=None):
         super().__init__(parent)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        self.views = [SliceView(a, self) for a in range(3)]
+        self.views = [self.view_class(a, self) for a in range(3)]
         for v in self.views:
             lay.addWidget(v)
 

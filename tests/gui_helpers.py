@@ -1,0 +1,44 @@
+"""Helpers shared by the GUI test modules (tests/test_app_*.py); Qt and torch are imported only when asked for."""
+
+import pytest
+
+JOB_MS = 30_000
+
+
+def require_gui() -> None:
+    """Skip the calling test module unless PySide6 and pytest-qt are installed."""
+    pytest.importorskip("PySide6")
+    pytest.importorskip("pytestqt")
+
+
+def require_gui_and_torch():
+    """Like require_gui, and torch too; return torch, set to one thread."""
+    require_gui()
+    torch = pytest.importorskip("torch")
+    # The tiny test models gain nothing from more threads, and the jobs' worker threads share the cores.
+    torch.set_num_threads(1)
+    return torch
+
+
+def show_tab(window, key):
+    """Bring the main window's tab ``key`` to the front and return it."""
+    tab = window.tab_by_key[key]
+    window.tabs.setCurrentWidget(tab)
+    return tab
+
+
+def click_and_wait(qtbot, tab, button, ended, expect="finished"):
+    """Click the enabled ``button``, check that ``ended`` reports ``expect``, and wait until the tab's jobs are idle."""
+    assert button.isEnabled(), button.toolTip()
+    with qtbot.waitSignal(ended, timeout=JOB_MS) as sig:
+        button.click()
+    assert sig.args == [expect]
+    qtbot.waitUntil(lambda: not tab.jobs.busy, timeout=JOB_MS)
+
+
+def generate_volumes(qtbot, tab):
+    """Start the tab's generation, wait for its result and return copies of the volumes."""
+    with qtbot.waitSignal(tab.generated, timeout=JOB_MS):
+        assert tab.start_generate()
+    qtbot.waitUntil(lambda: not tab.jobs.busy, timeout=JOB_MS)
+    return [v.copy() for v in tab.result.volumes]
