@@ -32,11 +32,12 @@ run() {  # name, command...  (background, log to $R/logs/name.log)
   local name=$1; shift
   ( "$@" > "$R/logs/$name.log" 2>&1; echo "exit $? after $(( $(date +%s) - start )) s" >> "$R/logs/$name.log" ) &
 }
-# Rock GAN (ours) and the DCGAN baseline, same data/crop/batch/time, Berea and Ketton.
+# Rock GAN (ours) and the DCGAN baseline, same data/crop/batch/time, Berea and Ketton. ROCK_EXTRA adds
+# options to ours, e.g. ROCK_EXTRA="--porosity-weight 100" (docs/results/rock_porosity_ab/).
 for rock in ${ROCKS-berea_400 ketton_256}; do
   r=${rock%%_*}
   run "rock_$r" seqgen rock train --data $D/$rock.tif --crop 64 --channels 16 --batch 8 --steps 200000 \
-      --checkpoint-every 1000 --check-every 500 --seed 11 --out "$R/rock_$r" $common
+      --checkpoint-every 1000 --check-every 500 --seed 11 --out "$R/rock_$r" ${ROCK_EXTRA:-} $common
   run "dcgan_$r" seqgen rock train-baseline --data $D/$rock.tif --crop 64 --channels 32 --nz 128 --batch 8 --steps 200000 \
       --checkpoint-every 1000 --check-every 500 --seed 11 --out "$R/dcgan_$r" $common
 done
