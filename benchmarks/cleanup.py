@@ -41,10 +41,8 @@ A4_300DPI = (3508, 2480)  # height, width
 TARGET_S, TARGET_GIB = 5.0, 2.0
 
 
-
-
 def _child(page: str, width: int, depth: int, repeats: int, tile: int, overlap: int, cap_gib: float,
-           precision: str) -> dict:
+           precision: str, views: int = 1) -> dict:
     if cap_gib > 0:
         import resource
 
@@ -60,10 +58,10 @@ def _child(page: str, width: int, depth: int, repeats: int, tile: int, overlap: 
     cfg = UNetConfig(base_width=width, depth=depth)
     info = {}
     if SHIPPED.is_file() and load_model(SHIPPED).config == cfg:
-        model = load_model(SHIPPED, precision=precision)
+        model = load_model(SHIPPED, precision=precision, views=views)
         info["weights"] = SHIPPED.name
     else:
-        model = CleanupModel.from_config(cfg, seed=0, precision=precision)
+        model = CleanupModel.from_config(cfg, seed=0, precision=precision, views=views)
         info["weights"] = "untrained (same size; time does not depend on the weights)"
     grey = read_pages(page)[0]
     clean_image(model, np.ascontiguousarray(grey[:256, :256]), tile=tile, overlap=overlap)  # warm-up
@@ -81,11 +79,7 @@ def _child(page: str, width: int, depth: int, repeats: int, tile: int, overlap: 
     return {"base_width": width, "depth": depth, "tile": tile, "overlap": overlap, "params": count_params(model.net),
             "shape": list(grey.shape), "ink_fraction": round(float(ink.mean()), 4),
             "clean_image_s": mem_s, "clean_file_s": file_s, "clean_image_cpu_s": cpu_s, "rss_after_load_mib": base,
-            "peak_rss_mib": peak_rss_mib(), "threads": torch.get_num_threads(), "precision": model.precision, **info}
-
-
-
-
+            "peak_rss_mib": peak_rss_mib(), "threads": torch.get_num_threads(), "precision": model.precision, "views": model.views, **info}
 
 
 def make_page(path: Path) -> None:
@@ -108,12 +102,14 @@ def main(argv=None) -> int:
     ap.add_argument("--cap-gib", type=float, default=8.0, help="address-space cap of a child (0 = none)")
     ap.add_argument("--precisions", nargs="+", default=["auto"], choices=["auto", "fp32", "bf16"],
                     help="inference precision(s) (default auto: bf16 on CPUs with native bfloat16)")
-    ap.add_argument("--child", nargs=8, help=argparse.SUPPRESS)
+    ap.add_argument("--views", type=int, nargs="+", default=[1], choices=[1, 4, 8],
+                    help="test-time views averaged (default 1; e.g. --views 1 4 8)")
+    ap.add_argument("--child", nargs=9, help=argparse.SUPPRESS)
     ap.add_argument("--make-page", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         c = args.child
-        print(json.dumps(_child(c[0], int(c[1]), int(c[2]), int(c[3]), int(c[4]), int(c[5]), float(c[6]), c[7])))
+        print(json.dumps(_child(c[0], int(c[1]), int(c[2]), int(c[3]), int(c[4]), int(c[5]), float(c[6]), c[7], int(c[8]))))
         return 0
     if args.make_page:
         make_page(Path(args.make_page))
@@ -126,18 +122,17 @@ def main(argv=None) -> int:
         page = Path(td) / "a4_300dpi.png"
         # In its own process, so that this parent stays small (children inherit nothing big).
         subprocess.run([sys.executable, "-m", "benchmarks.cleanup", "--make-page", str(page)], cwd=ROOT, check=True)
-        for w in args.widths:
-            for prec in args.precisions:
-                cmd = [sys.executable, "-m", "benchmarks.cleanup", "--child", str(page), str(w), str(args.depth),
-                       str(args.repeats), str(args.tile), str(args.overlap), str(args.cap_gib), prec]
-                print(f"measuring base width {w}, depth {args.depth}, {prec} ...", file=sys.stderr, flush=True)
-                p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-                if p.returncode != 0:
-                    rows.append({"base_width": w, "depth": args.depth, "precision": prec,
-                                 "error": (p.stderr or p.stdout).strip()[-400:]})
-                else:
-                    rows.append(json.loads(p.stdout.strip().splitlines()[-1]))
-                rows[-1]["load_avg_after"] = load_average()
+        for w, prec, v in [(w, prec, v) for w in args.widths for prec in args.precisions for v in args.views]:
+            cmd = [sys.executable, "-m", "benchmarks.cleanup", "--child", str(page), str(w), str(args.depth),
+                   str(args.repeats), str(args.tile), str(args.overlap), str(args.cap_gib), prec, str(v)]
+            print(f"measuring base width {w}, depth {args.depth}, {prec}, {v} view(s) ...", file=sys.stderr, flush=True)
+            p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+            if p.returncode != 0:
+                rows.append({"base_width": w, "depth": args.depth, "precision": prec, "views": v,
+                             "error": (p.stderr or p.stdout).strip()[-400:]})
+            else:
+                rows.append(json.loads(p.stdout.strip().splitlines()[-1]))
+            rows[-1]["load_avg_after"] = load_average()
     load_after = load_average()
     m = machine_info(torch_info=True)
     date = _dt.datetime.now().isoformat(timespec="seconds")
@@ -152,16 +147,16 @@ def main(argv=None) -> int:
              f"{m['platform']}, Python {m['python']}, torch {m['torch']}",
              f"- load average (1, 5, 15 min) before: {load_before}, after: {load_after}",
              f"- targets: ≤ {TARGET_S:g} s a page, < {TARGET_GIB:g} GiB peak", "", note, "",
-             "| U-Net (base width, depth) | precision | params | tile / overlap | clean_image s (each run) | "
+             "| U-Net (base width, depth) | precision | views | params | tile / overlap | clean_image s (each run) | "
              "read+clean+write s (each run) | CPU s of clean_image (all threads) | idle estimate s | "
              "peak RSS MiB | threads | weights |",
-             "|---|---|---:|---|---|---|---|---:|---:|---:|---|"]
+             "|---|---|---:|---:|---|---|---|---|---:|---:|---:|---|"]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['base_width']}, {r['depth']} | {r['precision']} | | | error: {r['error'][:200]} | | | | | | |")
+            lines.append(f"| {r['base_width']}, {r['depth']} | {r['precision']} | {r.get('views', 1)} | | | error: {r['error'][:200]} | | | | | | |")
             continue
         fmt = lambda xs: ", ".join(f"{x:.2f}" for x in xs)  # noqa: E731
-        lines.append(f"| {r['base_width']}, {r['depth']} | {r['precision']} | {r['params'] / 1e3:.0f} k | {r['tile']} / {r['overlap']} | "
+        lines.append(f"| {r['base_width']}, {r['depth']} | {r['precision']} | {r.get('views', 1)} | {r['params'] / 1e3:.0f} k | {r['tile']} / {r['overlap']} | "
                      f"{fmt(r['clean_image_s'])} | {fmt(r['clean_file_s'])} | {fmt(r['clean_image_cpu_s'])} | "
                      f"{min(r['clean_image_cpu_s']) / r['threads']:.1f} | {r['peak_rss_mib']:.0f} | "
                      f"{r['threads']} | {r['weights']} |")
@@ -170,7 +165,9 @@ def main(argv=None) -> int:
               "Peak RSS: the whole child process (fresh per configuration), VmHWM (Linux) else ru_maxrss. "
               "Idle estimate = the smallest CPU time of clean_image divided by the threads: roughly the wall time "
               "on an idle machine with this many cores (a busy machine gives each run less than all cores). "
-              "Precision auto = bfloat16 autocast on CPUs with native bfloat16 (AMX / AVX-512 BF16), else float32."]
+              "Precision auto = bfloat16 autocast on CPUs with native bfloat16 (AMX / AVX-512 BF16), else float32. "
+              "Views: the U-Net's probabilities averaged over that many flipped/transposed copies of the page "
+              "(core.cleanup.infer.VIEWS; one pass each)."]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "cleanup.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (RESULTS / "cleanup.json").write_text(json.dumps(

@@ -35,7 +35,9 @@ class RockGANConfig:
     rec_weight: float = 10.0  # λ of λ·‖s − M⊙G(E(s), z)‖²
     # Added after the first shipped models (which load with 0, i.e. without it). Why: those models
     # gave every input slice nearly the same porosity (held-out Berea 64³: std 0.010 against 0.036 in
-    # real crops) because nothing but D tied a volume's porosity to its slice's rock.
+    # real crops) because nothing but D tied a volume's porosity to its slice's rock. Measured (CPU
+    # A/B, crop 32, docs/results/rock_porosity_ab): μ 100 brings the porosity KL from 0.91 to 0.28 but
+    # raises the S2-length and permeability KLs; hence off by default until a full-size run decides.
     porosity_weight: float = 0.0  # μ of μ·mean_b (φ̄(G(E(s_b), z_b)) − φ(x_b))²: x_b is the crop s_b was cut from
     crop: int = 64           # training crop edge (voxels); the slice is the crop's central z-slice
     # Size independence (see PADDING_NOTE below). Checkpoints saved before these fields existed
