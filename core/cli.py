@@ -151,6 +151,13 @@ def run_command(args) -> int:
         return 1
 
 
+def module_main(prog: str, register, argv=None) -> int:
+    """Parse ``argv`` with one method module's ``register`` and run it as ``run_command`` does."""
+    parser = argparse.ArgumentParser(prog=prog)
+    register(parser.add_subparsers(dest="command", required=True))
+    return run_command(parser.parse_args(argv))
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

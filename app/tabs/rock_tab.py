@@ -17,28 +17,28 @@ from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence, QStandardItemModel
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog,
                                QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton,
                                QVBoxLayout)
 
 from core.errors import InputError
 from core.io import IMAGE_SUFFIXES, read_image
-from core.jobs import new_seed
-from core.render import SceneData, prepare_scene
+from core.render import SceneData
 from core.rock.config import MIN_SLICE
 from core.rock.gui_support import (SHARED_ROCKS, Comparison, GenerateOutput, compare_job, export_volumes,
-                                   generate_volumes, numbered_paths, realisation_metadata, rock_voxel_size,
-                                   shared_data_dir, shared_rock_path, train_from_form)
+                                   generate_volumes, realisation_metadata, rock_voxel_size, shared_data_dir,
+                                   shared_rock_path, train_from_form)
 
-from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, get_str, last_dir, set_last_dir
+from ..settings import KEY_OPEN_DIR, get_str, last_dir, set_last_dir
 from ..widgets.form_helpers import spin as _spin
+from ..widgets.form_helpers import voxel_spin
 from ..widgets.marked_slices import MarkedCanvas, MarkedSliceViews
 from ..widgets.model_combo import CHOOSE
 from ..widgets.train_form import TrainForm
 from .base import AppContext
-from .volume_tab import EXPORT_FILTERS, VolumeTab
+from .volume_tab import VolumeTab
 
 KEY_CHECKPOINTS = "rock/checkpoints"
 KEY_TRAIN_OUT = "rock/train_out"
@@ -46,12 +46,8 @@ VOLUME_FILTER = "Volumes (*.tif *.tiff *.npy *.npz *.raw);;All files (*)"
 
 
 # ----------------------------------------------------------------------------------------------
-# small jobs run in worker threads (no widgets here)
+# small helpers
 # ----------------------------------------------------------------------------------------------
-
-def scene_job(gen_id: int, index: int, volume: np.ndarray, *, state) -> tuple[int, int, SceneData]:
-    return gen_id, index, prepare_scene(volume, "surface", state=state)
-
 
 def pct(x: float) -> str:
     return f"{100.0 * float(x):.2f} %"
@@ -66,6 +62,8 @@ class RockTab(VolumeTab):
 
     LOG_NAME = "Rock"
     MENU_TITLE = "&Rock"
+    VOLUME_FILTER = VOLUME_FILTER
+    KEY_TRAIN_OUT = KEY_TRAIN_OUT
 
     sliceLoaded = Signal()
 
@@ -79,13 +77,7 @@ class RockTab(VolumeTab):
         self._pending_meta: dict = {}
         self._model_index = 0
         self._train_t0 = 0.0
-
-        self._build_ui()
-        self._build_actions()
-        self._fill_models()
-        self._fill_references()
-        self._connect_inspect()
-        self._update_enabled()
+        self._set_up()
 
     # -- layout -----------------------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -132,13 +124,8 @@ class RockTab(VolumeTab):
         box = QGroupBox("2 · Generate")
         self._make_model_combo("rock", KEY_CHECKPOINTS, "Choose a trained rock-gan checkpoint (.pt)",
                                "Choose a rock model checkpoint")
-        self.voxel_spin = QDoubleSpinBox()
-        self.voxel_spin.setRange(0.001, 100000.0)
-        self.voxel_spin.setDecimals(4)
-        self.voxel_spin.setValue(1.0)
-        self.voxel_spin.setSuffix(" µm")
-        self.voxel_spin.setToolTip("Voxel size of the realisations (the training rock's); used for the "
-                                   "properties and written into exports")
+        self.voxel_spin = voxel_spin("Voxel size of the realisations (the training rock's); used for the "
+                                     "properties and written into exports")
         self.depth_spin = _spin(1, 2048, 64, "Number of z-slices to generate; the input is slice depth // 2")
         self.count_spin = _spin(1, 256, 4, "Number of realisations (different noise, same slice)")
         srow = self._seed_row("Same seed, slice and model → same volumes")
@@ -194,11 +181,7 @@ class RockTab(VolumeTab):
         self.inspect_axis.setEnabled(inspect)
         self.inspect_index.setEnabled(inspect)
         can_gen = self.slice is not None and self.model_path() is not None and not busy
-        self.generate_button.setEnabled(can_gen)
-        self.generate_action.setEnabled(can_gen)
-        self.cancel_button.setEnabled(busy)
-        self.cancel_action.setEnabled(busy)
-        self._update_shared_enabled(busy)
+        self._update_shared_enabled(busy, can_gen)
 
     # -- the Inspect tab's volume -----------------------------------------------------------
     def inspect_voxel_size(self) -> Optional[float]:
@@ -377,12 +360,7 @@ class RockTab(VolumeTab):
         self.match_label.setText(self.match_text(index))
         self.real_info.setText(f"{vol.shape[2]}×{vol.shape[1]}×{vol.shape[0]} voxels (x×y×z), porosity "
                                f"{vol.mean():.4f}; input slice at z = {g.centre} (orange)")
-        if index in self._scenes:
-            self._show_scene(index, self._scenes[index], reset_camera=False)
-        elif not self.scene_jobs.busy:
-            self.scene_jobs.submit(scene_job, self._gen_id, index, vol, on_finished=self._on_scene,
-                                   on_failed=self._on_scene_failed, description="rock 3D scene")
-        # else: _on_scene starts the scene of the then-current realisation
+        self._show_3d(index, vol)
 
     def _decorate_scene(self, scene: SceneData) -> None:
         self._mark_input_plane(scene)
@@ -404,45 +382,20 @@ class RockTab(VolumeTab):
         plotter.render()
 
     # -- comparison -------------------------------------------------------------------------
-    def _fill_references(self) -> None:
-        keep = self.ref_combo.currentData()
-        self.ref_combo.blockSignals(True)
-        self.ref_combo.clear()
-        model = self.ref_combo.model()
+    def _add_references(self) -> None:
+        """Held-out crops of each shared rock (disabled where its file is not here)."""
         for rock in SHARED_ROCKS:
             p = shared_rock_path(rock)
-            self.ref_combo.addItem(f"Held-out crops of {rock.capitalize()}", f"heldout:{rock}" if p else None)
-            item = model.item(self.ref_combo.count() - 1) if isinstance(model, QStandardItemModel) else None
             if p is None:
-                if item is not None:
-                    item.setEnabled(False)
                 where = shared_data_dir()
-                self.ref_combo.setItemData(self.ref_combo.count() - 1,
-                                           f"{SHARED_ROCKS[rock][0]} not found in "
-                                           f"{(where / 'rocks') if where else '../shared/data/rocks'}",
-                                           Qt.ToolTipRole)
+                tip = f"{SHARED_ROCKS[rock][0]} not found in {(where / 'rocks') if where else '../shared/data/rocks'}"
             else:
-                self.ref_combo.setItemData(self.ref_combo.count() - 1, f"Random crops of {p} from its held-out part",
-                                           Qt.ToolTipRole)
-        has = self.inspect_volume() is not None
-        self.ref_combo.addItem("The volume open in Inspect", "volume" if has else None)
-        item = model.item(self.ref_combo.count() - 1) if isinstance(model, QStandardItemModel) else None
-        if item is not None:
-            item.setEnabled(has)
-        self.ref_combo.setItemData(self.ref_combo.count() - 1,
-                                   f"Random crops of {self.inspect_name()}" if has else
-                                   "Open a volume in the Inspect tab first", Qt.ToolTipRole)
-        idx = self.ref_combo.findData(keep) if keep is not None else -1
-        if idx < 0:  # first usable entry
-            idx = next((i for i in range(self.ref_combo.count()) if self.ref_combo.itemData(i) is not None), 0)
-        self.ref_combo.setCurrentIndex(idx)
-        self.ref_combo.blockSignals(False)
+                tip = f"Random crops of {p} from its held-out part"
+            self._add_ref(f"Held-out crops of {rock.capitalize()}", f"heldout:{rock}" if p else None, tip)
 
     def select_reference(self, kind: str, rock: Optional[str] = None) -> bool:
-        idx = self.ref_combo.findData(f"{kind}:{rock}" if rock else kind)
-        if idx >= 0:
-            self.ref_combo.setCurrentIndex(idx)
-        return idx >= 0
+        """Choose the reference ``kind`` ('heldout' of ``rock``, or 'volume'); whether it is listed."""
+        return super().select_reference(f"{kind}:{rock}" if rock else kind)
 
     @Slot()
     def start_compare(self) -> bool:
@@ -468,33 +421,16 @@ class RockTab(VolumeTab):
     def _export_stem(self) -> str:
         return f"rock_seed{self.result_meta.get('seed', 0)}"
 
-    def export(self, path, all_realisations: bool = False) -> bool:
-        """Write the selected (or every) realisation with its metadata; several get _001, _002, …"""
-        if self.result is None:
-            return False
-        path = Path(path)
-        if path.suffix.lower() not in EXPORT_FILTERS and path.suffix.lower() != ".tiff":
-            self.context.error("Export", f"Choose one of {', '.join(EXPORT_FILTERS)} (not '{path.suffix or path.name}').")
-            return False
+    def _export_parts(self, indices: list[int]) -> tuple:
+        """(the export job, the realisations ``indices``, their metadata, the voxel size) for ``export``."""
         g = self.result.volumes
-        indices = list(range(len(g))) if all_realisations else [self.current_index()]
-        paths = numbered_paths(path, len(indices))
         metas = [realisation_metadata(model_path=self.result.model_path, model_step=self.result.model_step,
                                       seed=self.result_meta["seed"], index=i, count=len(g),
                                       slice_source=self.result_meta["slice_source"], centre=g.centre,
                                       slice_match=g.slice_match[i], pasted=g.pasted) for i in indices]
-        set_last_dir(self.context.settings, KEY_EXPORT_DIR, path)
-        return self._start("Exporting", export_volumes, paths, [g[i] for i in indices], metas,
-                           voxel_size_um=float(self.result_meta["voxel_size_um"]), on_finished=self._on_exported)
+        return export_volumes, [g[i] for i in indices], metas, float(self.result_meta["voxel_size_um"])
 
     # -- training ---------------------------------------------------------------------------
-    @Slot()
-    def add_data_dialog(self) -> None:
-        base = shared_data_dir()
-        start = str(base / "rocks") if base and (base / "rocks").is_dir() else last_dir(self.context.settings, KEY_OPEN_DIR)
-        paths, _ = QFileDialog.getOpenFileNames(self, "Training volumes", start, VOLUME_FILTER)
-        self.add_training_files(paths)
-
     def add_training_files(self, paths) -> None:
         have = set(self.training_files())
         for p in paths:
@@ -514,20 +450,12 @@ class RockTab(VolumeTab):
     def training_files(self) -> list[str]:
         return [self.data_list.item(i).data(Qt.UserRole) for i in range(self.data_list.count())]
 
-    @Slot()
-    def start_train(self) -> bool:
-        if self.train_jobs.busy:
-            return False
-        data = self.training_files()
-        if not data:
-            self.context.error("Train", "Add at least one training volume.")
-            return False
-        folder = self._run_folder()
-        if folder is None:
-            return False
-        out, resume = folder
-        seed = new_seed()
-        what = self._begin_run(out, resume, KEY_TRAIN_OUT)
+    def _training_inputs(self) -> list[str]:
+        """The training volumes' paths."""
+        return self.training_files()
+
+    def _submit_training(self, data: list[str], out: Path, resume: bool, seed: int, what: str) -> None:
+        """Log the run and start ``train_from_form`` on the volumes with the form's settings."""
         self.context.log(f"Rock: {what.lower()} on {', '.join(Path(d).name for d in data)} → {out}"
                          + ("" if resume else f" (seed {seed})"))
         self._train_t0 = time.monotonic()
@@ -535,4 +463,3 @@ class RockTab(VolumeTab):
                          steps=int(self.steps_spin.value()), batch=int(self.batch_spin.value()),
                          channels=int(self.channels_spin.value()), device=self.device_combo.currentData(),
                          resume=resume, seed=seed, description="rock training")
-        return True

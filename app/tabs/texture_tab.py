@@ -24,7 +24,7 @@ from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QIcon, QPixmap, QStandardItemModel
+from PySide6.QtGui import QAction, QIcon, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QMessageBox,
@@ -32,8 +32,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDoubleSpinBox, QFi
 
 from core import __version__
 from core.errors import InputError
-from core.jobs import TaskState, ensure_state, new_seed
-from core.render import SceneData, prepare_scene
+from core.jobs import TaskState, ensure_state
 from core.shipped import MODELS_DIR, resolve_model, shipped_models
 from core.texture.config import FACTOR, MIN_CROP
 from core.texture.generate import check_shape, generate as texture_generate, generate_files, output_paths
@@ -41,12 +40,13 @@ from core.texture.task import KIND
 
 from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, get_str, last_dir, set_last_dir
 from ..widgets.form_helpers import spin as _spin
+from ..widgets.form_helpers import voxel_spin
 from ..widgets.model_combo import CHOOSE
 from ..widgets.slice_view import ImageCanvas, SliceViews, binary_rgb, rgb_to_qimage
 from ..widgets.train_form import TrainForm
 from ..worker import TaskRunner
 from .base import AppContext
-from .volume_tab import EXPORT_FILTERS, VolumeTab
+from .volume_tab import VolumeTab
 
 KEY_CHECKPOINTS = "texture/checkpoints"
 KEY_TRAIN_OUT = "texture/train_out"
@@ -207,42 +207,26 @@ def read_example_job(path, *, state: TaskState | None = None):
     return vol
 
 
-def scene_job(gen_id: int, index: int, volume: np.ndarray, *, state) -> tuple[int, int, SceneData]:
-    return gen_id, index, prepare_scene(volume, "surface", state=state)
-
-
 def compare_job(volumes, kind: str, *, cls: Optional[str] = None, array: Optional[np.ndarray] = None,
                 array_label: str = "the volume", n_ref: int = 20, seed: int = 0, voxel_size_um: float = 1.0,
                 permeability: bool = False, state: TaskState | None = None):
     """Reference crops of the realisations' shape ('heldout' crops of the shared rock named like class
     ``cls``, or 'volume' = crops of ``array``), then ``core.rock.gui_support.compare_properties`` (KL)."""
-    from core.rock.data import random_crops
     from core.rock.evaluate import heldout_start, sample_heldout_crops
-    from core.rock.gui_support import compare_properties, read_cached
+    from core.rock.gui_support import compare_with_reference, read_cached
 
-    state = ensure_state(state)
-    vols = list(volumes)
-    if not vols:
-        raise InputError("Generate some realisations first.")
-    shape = vols[0].shape
-    if kind == "heldout":
+    def heldout(shape, st):
         path = shared_class_path(cls)
         if path is None:
             raise InputError(f"No shared volume for class '{cls}' here (looked for ../shared/data/rocks/"
                              f"{SHARED_CLASS_FILES.get(class_rock(cls) or '', '?')}).")
-        a = read_cached(path, state.sub(0.0, 0.05))
+        a = read_cached(path, st)
         crops, _ = sample_heldout_crops(a, path.name, n_ref, shape[0], np.random.default_rng([int(seed), 7]))
-        label = f"{len(crops)} held-out crops of {path.name} (z ≥ {heldout_start(path.name)})"
-    elif kind == "volume":
-        if array is None:
-            raise InputError("There is no reference volume.")
-        crops, _ = random_crops(array, shape, n_ref, np.random.default_rng([int(seed), 8]), what=array_label,
-                                purpose="realisations")
-        label = f"{len(crops)} crops of {array_label}"
-    else:
-        raise InputError(f"Unknown reference '{kind}'.")
-    return compare_properties(vols, crops, voxel_size_um=voxel_size_um, permeability=permeability,
-                              reference_label=label, state=state.sub(0.05, 1.0))
+        return crops, f"{len(crops)} held-out crops of {path.name} (z ≥ {heldout_start(path.name)})"
+
+    return compare_with_reference(volumes, kind, heldout, array=array, array_label=array_label,
+                                  missing_array="There is no reference volume.", n_ref=n_ref, seed=seed,
+                                  voxel_size_um=voxel_size_um, permeability=permeability, state=state)
 
 
 def export_job(paths, sources, metadatas, *, voxel_size_um: float = 1.0, state: TaskState | None = None) -> list:
@@ -319,6 +303,9 @@ class TextureTab(VolumeTab):
 
     LOG_NAME = "Texture"
     MENU_TITLE = "Te&xture"
+    INSPECT_REF = "inspect"
+    VOLUME_FILTER = VOLUME_FILTER
+    KEY_TRAIN_OUT = KEY_TRAIN_OUT
 
     modelLoaded = Signal()
     modelFailed = Signal(str)
@@ -340,13 +327,7 @@ class TextureTab(VolumeTab):
 
         self.model_jobs = TaskRunner(self)     # loading a model (and its class table)
         self.model_jobs.busyChanged.connect(self._update_enabled)
-
-        self._build_ui()
-        self._build_actions()
-        self._fill_models()
-        self._fill_references()
-        self._connect_inspect()
-        self._update_enabled()
+        self._set_up()
 
     # -- layout -----------------------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -417,12 +398,7 @@ class TextureTab(VolumeTab):
         self.spread_spin.setValue(1.0)
         self.spread_spin.setToolTip("How far each realisation's code is drawn from the class mean "
                                     "(0: always the mean; 1: the class's own spread)")
-        self.voxel_spin = QDoubleSpinBox()
-        self.voxel_spin.setRange(0.001, 100000.0)
-        self.voxel_spin.setDecimals(4)
-        self.voxel_spin.setValue(1.0)
-        self.voxel_spin.setSuffix(" µm")
-        self.voxel_spin.setToolTip("Voxel size of the realisations; used for the properties, written into outputs")
+        self.voxel_spin = voxel_spin("Voxel size of the realisations; used for the properties, written into outputs")
         self.file_check = QCheckBox("Write to a TIFF file")
         self.file_check.setToolTip(f"Generate straight into multi-page TIFFs, slab by slab (always above "
                                    f"{IN_MEMORY_MAX}³); the central part is shown")
@@ -525,11 +501,7 @@ class TextureTab(VolumeTab):
         loading = self.model_jobs.busy
         sel = self.selection()
         can_gen = self.model is not None and sel is not None and not busy and not loading
-        self.generate_button.setEnabled(can_gen)
-        self.generate_action.setEnabled(can_gen)
         self.generate_button.setToolTip("" if can_gen else self._why_not_generate())
-        self.cancel_button.setEnabled(busy)
-        self.cancel_action.setEnabled(busy)
         self.model_combo.setEnabled(not busy)
         for w in (self.example_button, self.example_action):
             w.setEnabled(self.model is not None and not busy and not loading)
@@ -546,7 +518,7 @@ class TextureTab(VolumeTab):
         fm = self.file_mode()
         self.out_file_edit.setEnabled(fm and not busy)
         self.out_file_button.setEnabled(fm and not busy)
-        self._update_shared_enabled(busy, (self.data_table,))
+        self._update_shared_enabled(busy, can_gen, (self.data_table,))
 
     def _why_not_generate(self) -> str:
         if self.jobs.busy:
@@ -849,12 +821,7 @@ class TextureTab(VolumeTab):
         else:
             name = f" ({res.files[index].name})" if res.files else ""
             self.real_info.setText(f"{res.size}³ voxels{name}, porosity {res.porosity[index]:.4f}; seed {res.seed}")
-        if index in self._scenes:
-            self._show_scene(index, self._scenes[index], reset_camera=False)
-        elif not self.scene_jobs.busy:
-            self.scene_jobs.submit(scene_job, self._gen_id, index, vol, on_finished=self._on_scene,
-                                   on_failed=self._on_scene_failed, description="texture 3D scene")
-        # else: _on_scene starts the scene of the then-current realisation
+        self._show_3d(index, vol)
 
     # -- comparison -------------------------------------------------------------------------
     def _reference_class(self) -> Optional[str]:
@@ -863,19 +830,13 @@ class TextureTab(VolumeTab):
         sel = self.selection()
         return sel[1] if sel is not None and sel[0] == "class" else None
 
-    def _add_ref(self, text: str, data: Optional[str], tip: str) -> None:
-        self.ref_combo.addItem(text, data)
-        i = self.ref_combo.count() - 1
-        self.ref_combo.setItemData(i, tip, Qt.ToolTipRole)
-        model = self.ref_combo.model()
-        item = model.item(i) if isinstance(model, QStandardItemModel) else None
-        if item is not None and data is None:
-            item.setEnabled(False)
-
     def _fill_references(self) -> None:
-        keep = self.ref_combo.currentData()
-        self.ref_combo.blockSignals(True)
-        self.ref_combo.clear()
+        """The reference combo anew (see VolumeTab), then what depends on the chosen entry."""
+        super()._fill_references()
+        self._update_enabled()
+
+    def _add_references(self) -> None:
+        """Held-out crops of the shared rock the class is named after; crops of the example."""
         cls = self._reference_class()
         rock = class_rock(cls)
         if rock is not None:
@@ -887,21 +848,6 @@ class TextureTab(VolumeTab):
         if self.example is not None:
             self._add_ref(f"Crops of the example ({self.example_name})", "example",
                           f"Random crops of {self.example_source}")
-        has = self.inspect_volume() is not None
-        self._add_ref("The volume open in Inspect", "inspect" if has else None,
-                      f"Random crops of {self.inspect_name()}" if has else "Open a volume in the Inspect tab first")
-        idx = self.ref_combo.findData(keep) if keep is not None else -1
-        if idx < 0:
-            idx = next((i for i in range(self.ref_combo.count()) if self.ref_combo.itemData(i) is not None), 0)
-        self.ref_combo.setCurrentIndex(idx)
-        self.ref_combo.blockSignals(False)
-        self._update_enabled()
-
-    def select_reference(self, kind: str) -> bool:
-        idx = self.ref_combo.findData(kind)
-        if idx >= 0:
-            self.ref_combo.setCurrentIndex(idx)
-        return idx >= 0
 
     @Slot()
     def start_compare(self) -> bool:
@@ -930,37 +876,14 @@ class TextureTab(VolumeTab):
         what = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.result.cls or "example")
         return f"texture_{what}_seed{self.result.seed}"
 
-    def export(self, path, all_realisations: bool = False) -> bool:
-        """Write the selected (or every) whole realisation with its metadata; several get _001, _002, …"""
-        from core.rock.gui_support import numbered_paths
-
-        if self.result is None:
-            return False
-        path = Path(path)
-        if path.suffix.lower() not in EXPORT_FILTERS and path.suffix.lower() != ".tiff":
-            self.context.error("Export", f"Choose one of {', '.join(EXPORT_FILTERS)} "
-                                         f"(not '{path.suffix or path.name}').")
-            return False
+    def _export_parts(self, indices: list[int]) -> tuple:
+        """(the export job, the whole realisations ``indices`` (arrays or their TIFFs), their metadata, the voxel
+        size) for ``export``."""
         res = self.result
-        indices = list(range(len(res))) if all_realisations else [self.current_index()]
-        paths = numbered_paths(path, len(indices))
-        sources = [res.files[i] if res.files else res.volumes[i] for i in indices]
-        metas = [res.metadata[i] for i in indices]
-        set_last_dir(self.context.settings, KEY_EXPORT_DIR, path)
-        return self._start("Exporting", export_job, paths, sources, metas,
-                           voxel_size_um=float(res.metadata[0]["voxel_size_um"]), on_finished=self._on_exported)
+        return (export_job, [res.files[i] if res.files else res.volumes[i] for i in indices],
+                [res.metadata[i] for i in indices], float(res.metadata[0]["voxel_size_um"]))
 
     # -- training ---------------------------------------------------------------------------
-    @Slot()
-    def add_data_dialog(self) -> None:
-        from core.rock.gui_support import shared_data_dir
-
-        base = shared_data_dir()
-        rocks = base / "rocks" if base else None
-        start = str(rocks) if rocks and rocks.is_dir() else last_dir(self.context.settings, KEY_OPEN_DIR)
-        paths, _ = QFileDialog.getOpenFileNames(self, "Training volumes", start, VOLUME_FILTER)
-        self.add_training_files(paths)
-
     def add_training_files(self, paths, names=None) -> None:
         """Add volumes; each gets its class name (default: the file stem before '_', berea_400 → berea)."""
         from core.texture.data import default_class_name
@@ -995,14 +918,12 @@ class TextureTab(VolumeTab):
             out.append(((name.text() if name else "").strip(), it.data(Qt.UserRole)))
         return out
 
-    @Slot()
-    def start_train(self) -> bool:
-        if self.train_jobs.busy:
-            return False
-        data = self.training_data()
-        if not data:
-            self.context.error("Train", "Add at least one training volume.")
-            return False
+    def _training_inputs(self) -> list[tuple[str, str]]:
+        """(class name, path) of each training volume."""
+        return self.training_data()
+
+    def _training_ok(self, data: list[tuple[str, str]]) -> bool:
+        """Class names the CLI's NAME=PATH can carry, and a crop the model's factor divides."""
         bad = [n for n, _ in data if not n or any(c in n for c in "=/\\")]
         if bad:
             self.context.error("Train", "Every volume needs a class name without '=', '/' or '\\' "
@@ -1011,12 +932,10 @@ class TextureTab(VolumeTab):
         if self.crop_spin.value() % FACTOR:
             self.context.error("Train", f"The crop must be a multiple of {FACTOR} (got {self.crop_spin.value()}).")
             return False
-        folder = self._run_folder()
-        if folder is None:
-            return False
-        out, resume = folder
-        seed = new_seed()
-        what = self._begin_run(out, resume, KEY_TRAIN_OUT)
+        return True
+
+    def _submit_training(self, data: list[tuple[str, str]], out: Path, resume: bool, seed: int, what: str) -> None:
+        """Log the run and start ``train_job`` on the classes' volumes with the form's settings."""
         classes = sorted({n for n, _ in data})
         self.context.log(f"Texture: {what.lower()} on classes {', '.join(classes)} "
                          f"({', '.join(Path(p).name for _, p in data)}) → {out}"
@@ -1026,7 +945,6 @@ class TextureTab(VolumeTab):
                          channels=int(self.channels_spin.value()), device=self.device_combo.currentData(),
                          max_minutes=float(self.minutes_spin.value()), resume=resume, seed=seed,
                          description="texture training")
-        return True
 
     def _trained_text(self, result) -> str:
         losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items())

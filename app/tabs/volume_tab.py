@@ -3,10 +3,12 @@ and Training views on the right; and the slots that only show things in those vi
 
 ``scene_jobs`` (3D scenes, with ``_gen_id``/``_scenes`` of the current generation) and the signals
 ``generated()``, ``sceneReady(int)``, ``compared()`` and ``exported(list)`` are made here. Subclasses
-provide ``MENU_TITLE``, ``_menu_generate_actions()``, ``_train_box``, ``model_combo`` (made by
-``_make_model_combo``), ``_model_index``, ``_on_model_changed(index)``, ``result``,
-``_show_realisation(index)``, ``_on_inspect_volume``, ``start_compare``, ``export(path, all_realisations=...)``,
-``_export_stem()`` and ``_update_enabled``.
+provide ``MENU_TITLE``, ``INSPECT_REF``, ``VOLUME_FILTER``, ``KEY_TRAIN_OUT``, ``_build_ui``,
+``_menu_generate_actions()``, ``_train_box``, ``model_combo`` (made by ``_make_model_combo``),
+``_model_index``, ``_on_model_changed(index)``, ``result``, ``_show_realisation(index)``,
+``_on_inspect_volume``, ``_add_references``, ``start_compare``, ``_export_parts(indices)``,
+``_export_stem()``, ``_update_enabled``, ``_training_inputs``, ``add_training_files`` and
+``_submit_training``, and call ``_set_up`` at the end of ``__init__``.
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QStandardItemModel
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QMenu, QProgressBar,
                                QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
+from core.io import numbered_paths
 from core.jobs import new_seed
-from core.render import SceneData
+from core.render import SceneData, prepare_scene
+from core.rock.gui_support import shared_data_dir
 
-from ..settings import KEY_EXPORT_DIR, last_dir
+from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, last_dir, set_last_dir
 from ..widgets.form_helpers import page, spin
 from ..widgets.model_choice import ModelChoice, ModelChoiceMethods, combo_spec
 from ..widgets.property_compare import PropertyComparePanel, kl_summary
@@ -40,8 +45,16 @@ EXPORT_FILTERS = {
 }
 
 
+def scene_job(gen_id: int, index: int, volume: np.ndarray, *, state) -> tuple[int, int, SceneData]:
+    """(``gen_id``, ``index``, the 3D surface scene of ``volume``), made in a worker thread."""
+    return gen_id, index, prepare_scene(volume, "surface", state=state)
+
+
 class VolumeTab(ModelChoiceMethods, TrainTab):
     MENU_TITLE = ""
+    INSPECT_REF = "volume"            # the reference combo's data for the Inspect volume
+    VOLUME_FILTER = "All files (*)"   # of the training volumes' file dialog
+    KEY_TRAIN_OUT = ""                # settings key of the last run folder
 
     generated = Signal()
     sceneReady = Signal(int)          # realisation index now shown in 3D
@@ -54,6 +67,15 @@ class VolumeTab(ModelChoiceMethods, TrainTab):
         self._scenes: dict[int, SceneData] = {}
         self._inspect_connected = False
         self.scene_jobs = TaskRunner(self)     # 3D scene of the shown realisation
+
+    def _set_up(self) -> None:
+        """Build the widgets and actions and fill the lists (the end of a subclass's ``__init__``)."""
+        self._build_ui()
+        self._build_actions()
+        self._fill_models()
+        self._fill_references()
+        self._connect_inspect()
+        self._update_enabled()
 
     # -- layout -----------------------------------------------------------------------------
     def _build_frame(self, generate_boxes: list[QWidget], slices: QWidget, *, export_tip: str, combo_chars: int,
@@ -212,9 +234,13 @@ class VolumeTab(ModelChoiceMethods, TrainTab):
         name = f"{p.parent.name}/{p.name}" if p.name == "last.pt" or p.name.startswith("step_") else p.name
         return f"{name} (checkpoint)"
 
-    def _update_shared_enabled(self, busy: bool, train_extra: tuple = ()) -> None:
-        """Compare and Export (realisations, an idle job worker, a usable reference); the Train page
-        (locked while a run goes on, with ``train_extra``); Stop."""
+    def _update_shared_enabled(self, busy: bool, can_gen: bool, train_extra: tuple = ()) -> None:
+        """Generate (``can_gen``) and Cancel (``busy``); Compare and Export (realisations, an idle job
+        worker, a usable reference); the Train page (locked while a run goes on, with ``train_extra``); Stop."""
+        self.generate_button.setEnabled(can_gen)
+        self.generate_action.setEnabled(can_gen)
+        self.cancel_button.setEnabled(busy)
+        self.cancel_action.setEnabled(busy)
         has_res = self.result is not None
         ref_ok = self.ref_combo.currentData() is not None
         self.compare_button.setEnabled(has_res and not busy and ref_ok)
@@ -274,6 +300,15 @@ class VolumeTab(ModelChoiceMethods, TrainTab):
         self.real_combo.blockSignals(False)
         self.properties.clear()
 
+    def _show_3d(self, index: int, volume: np.ndarray) -> None:
+        """Realisation ``index`` in 3D: its scene when made, else one made in ``scene_jobs``."""
+        if index in self._scenes:
+            self._show_scene(index, self._scenes[index], reset_camera=False)
+        elif not self.scene_jobs.busy:
+            self.scene_jobs.submit(scene_job, self._gen_id, index, volume, on_finished=self._on_scene,
+                                   on_failed=self._on_scene_failed, description=f"{self.LOG_NAME.lower()} 3D scene")
+        # else: _on_scene starts the scene of the then-current realisation
+
     @Slot(object)
     def _on_scene(self, res) -> None:
         gen_id, index, scene = res
@@ -307,6 +342,38 @@ class VolumeTab(ModelChoiceMethods, TrainTab):
         self.sceneReady.emit(index)
 
     # -- comparison -------------------------------------------------------------------------
+    def _fill_references(self) -> None:
+        """The reference combo anew: ``_add_references``, then the Inspect volume; the choice kept if still there."""
+        keep = self.ref_combo.currentData()
+        self.ref_combo.blockSignals(True)
+        self.ref_combo.clear()
+        self._add_references()
+        has = self.inspect_volume() is not None
+        self._add_ref("The volume open in Inspect", self.INSPECT_REF if has else None,
+                      f"Random crops of {self.inspect_name()}" if has else "Open a volume in the Inspect tab first")
+        idx = self.ref_combo.findData(keep) if keep is not None else -1
+        if idx < 0:  # first usable entry
+            idx = next((i for i in range(self.ref_combo.count()) if self.ref_combo.itemData(i) is not None), 0)
+        self.ref_combo.setCurrentIndex(idx)
+        self.ref_combo.blockSignals(False)
+
+    def _add_ref(self, text: str, data: Optional[str], tip: str) -> None:
+        """A reference entry; without ``data`` (not available here) it is shown disabled."""
+        self.ref_combo.addItem(text, data)
+        i = self.ref_combo.count() - 1
+        self.ref_combo.setItemData(i, tip, Qt.ToolTipRole)
+        model = self.ref_combo.model()
+        item = model.item(i) if isinstance(model, QStandardItemModel) else None
+        if item is not None and data is None:
+            item.setEnabled(False)
+
+    def select_reference(self, kind: str) -> bool:
+        """Choose the reference entry whose data is ``kind``; whether there is one."""
+        idx = self.ref_combo.findData(kind)
+        if idx >= 0:
+            self.ref_combo.setCurrentIndex(idx)
+        return idx >= 0
+
     def _chosen_reference(self) -> Optional[str]:
         """The reference combo's data; None when there is nothing to compare (said where it helps)."""
         if self.result is None:
@@ -360,6 +427,21 @@ class VolumeTab(ModelChoiceMethods, TrainTab):
             path += next((s for s, f in EXPORT_FILTERS.items() if f == flt), ".tif")
         self.export(Path(path), all_realisations=self.export_which.currentData() == "all")
 
+    def export(self, path, all_realisations: bool = False) -> bool:
+        """Write the selected (or every) realisation with its metadata; several get _001, _002, …"""
+        if self.result is None:
+            return False
+        path = Path(path)
+        if path.suffix.lower() not in EXPORT_FILTERS and path.suffix.lower() != ".tiff":
+            self.context.error("Export", f"Choose one of {', '.join(EXPORT_FILTERS)} (not '{path.suffix or path.name}').")
+            return False
+        indices = list(range(len(self.result.volumes))) if all_realisations else [self.current_index()]
+        paths = numbered_paths(path, len(indices))
+        job, sources, metas, voxel_size_um = self._export_parts(indices)
+        set_last_dir(self.context.settings, KEY_EXPORT_DIR, path)
+        return self._start("Exporting", job, paths, sources, metas, voxel_size_um=voxel_size_um,
+                           on_finished=self._on_exported)
+
     @Slot(object)
     def _on_exported(self, paths) -> None:
         self._job_ended(f"Exported {len(paths)}", done=True)
@@ -367,6 +449,40 @@ class VolumeTab(ModelChoiceMethods, TrainTab):
             self.context.log(f"{self.LOG_NAME}: wrote {p}")
         self.context.status(f"Wrote {len(paths)} file(s)")
         self.exported.emit([str(p) for p in paths])
+
+    # -- training ---------------------------------------------------------------------------
+    @Slot()
+    def add_data_dialog(self) -> None:
+        """Training volumes from a file dialog, opened in the shared rocks folder when it is here."""
+        base = shared_data_dir()
+        rocks = base / "rocks" if base else None
+        start = str(rocks) if rocks and rocks.is_dir() else last_dir(self.context.settings, KEY_OPEN_DIR)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Training volumes", start, self.VOLUME_FILTER)
+        self.add_training_files(paths)
+
+    @Slot()
+    def start_train(self) -> bool:
+        """Train on ``_training_inputs`` in the training worker, once they pass ``_training_ok``."""
+        if self.train_jobs.busy:
+            return False
+        data = self._training_inputs()
+        if not data:
+            self.context.error("Train", "Add at least one training volume.")
+            return False
+        if not self._training_ok(data):
+            return False
+        folder = self._run_folder()
+        if folder is None:
+            return False
+        out, resume = folder
+        seed = new_seed()
+        what = self._begin_run(out, resume, self.KEY_TRAIN_OUT)
+        self._submit_training(data, out, resume, seed, what)
+        return True
+
+    def _training_ok(self, data: list) -> bool:
+        """Further checks of the training inputs (said where one fails); none by default."""
+        return True
 
     # -- closing ----------------------------------------------------------------------------
     def _more_runners(self) -> tuple:

@@ -1,9 +1,9 @@
-"""Small form helpers shared by the volume tabs (Rock, Texture): number format, spin box, scroll page."""
+"""Small form helpers shared by the volume tabs (Rock, Texture): number format, spin boxes, scroll page."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QScrollArea, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QScrollArea, QSpinBox, QVBoxLayout, QWidget
 
 
 def fmt(v) -> str:
@@ -21,6 +21,17 @@ def spin(lo: int, hi: int, value: int, tip: str = "", step: int = 1) -> QSpinBox
     s.setValue(value)
     if tip:
         s.setToolTip(tip)
+    return s
+
+
+def voxel_spin(tip: str) -> QDoubleSpinBox:
+    """A voxel size box in µm: 0.001 to 100000, four decimals, 1 µm to start with."""
+    s = QDoubleSpinBox()
+    s.setRange(0.001, 100000.0)
+    s.setDecimals(4)
+    s.setValue(1.0)
+    s.setSuffix(" µm")
+    s.setToolTip(tip)
     return s
 
 

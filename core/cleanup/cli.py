@@ -232,11 +232,9 @@ HANDLERS.update({"batch": cmd_batch, "train": cmd_train, "eval": cmd_eval, "expo
 
 def main(argv=None) -> int:
     """Standalone entry (tests, torchrun) with the same error handling as ``seqgen``."""
-    from ..cli import run_command
+    from ..cli import module_main
 
-    parser = argparse.ArgumentParser(prog="python -m core.cleanup.cli")
-    register(parser.add_subparsers(dest="command", required=True))
-    return run_command(parser.parse_args(argv))
+    return module_main("python -m core.cleanup.cli", register, argv)
 
 
 if __name__ == "__main__":

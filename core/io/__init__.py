@@ -5,10 +5,10 @@ from .binarize import PORE_CHOICES, binarize
 from .limits import check_budget, default_budget, parse_size
 from .readers import (IMAGE_SUFFIXES, SUPPORTED_DTYPES, VOLUME_SUFFIXES, LoadedVolume, natural_key,
                       read_image, read_volume)
-from .writers import WRITE_SUFFIXES, pore_surface, write_volume
+from .writers import WRITE_SUFFIXES, numbered_paths, pore_surface, write_volume
 
 __all__ = [
     "atomic_path", "binarize", "PORE_CHOICES", "check_budget", "default_budget", "parse_size",
     "IMAGE_SUFFIXES", "SUPPORTED_DTYPES", "VOLUME_SUFFIXES", "LoadedVolume", "natural_key",
-    "read_image", "read_volume", "WRITE_SUFFIXES", "pore_surface", "write_volume",
+    "read_image", "read_volume", "WRITE_SUFFIXES", "numbered_paths", "pore_surface", "write_volume",
 ]

@@ -14,6 +14,14 @@ from .atomic import atomic_path
 WRITE_SUFFIXES = (".tif", ".tiff", ".npy", ".vti", ".stl")
 
 
+def numbered_paths(path, count: int) -> list[Path]:
+    """``OUT.ext`` for one volume, ``OUT_001.ext``, ``OUT_002.ext``, ... for several."""
+    p = Path(path)
+    if int(count) == 1:
+        return [p]
+    return [p.with_name(f"{p.stem}_{i:03d}{p.suffix}") for i in range(1, int(count) + 1)]
+
+
 def _as_binary_volume(array) -> np.ndarray:
     a = np.asarray(array)
     if a.ndim != 3:

@@ -5,7 +5,6 @@ Standalone for testing: ``python -m core.rock.cli rock train ...`` (also under t
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -143,17 +142,10 @@ def cmd_export(args) -> int:
     return 0
 
 
-def _output_paths(out: str, count: int) -> list[Path]:
-    p = Path(out)
-    if count == 1:
-        return [p]
-    return [p.with_name(f"{p.stem}_{i:03d}{p.suffix}") for i in range(1, count + 1)]
-
-
 def cmd_generate(args) -> int:
     from ..cli import make_state
     from ..errors import InputError
-    from ..io import read_image, write_volume
+    from ..io import numbered_paths, read_image, write_volume
     from ..jobs import new_seed
     from .generate import generate
     from .load import load_model
@@ -174,7 +166,7 @@ def cmd_generate(args) -> int:
     progress.done()
     for n in vols.notices:
         _note(n)
-    paths = _output_paths(args.output, args.count)
+    paths = numbered_paths(args.output, args.count)
     for i, (vol, path) in enumerate(zip(vols, paths)):
         meta = {"generator": "rock-gan", "model": str(model_path.resolve()), "model_step": model.step,
                 "seed": seed, "realisation": i, "count": args.count, "slice": str(Path(args.slice).resolve()),
@@ -190,11 +182,9 @@ def cmd_generate(args) -> int:
 
 def main(argv=None) -> int:
     """Standalone entry (for tests and torchrun) with the same error handling as ``seqgen``."""
-    from ..cli import run_command
+    from ..cli import module_main
 
-    parser = argparse.ArgumentParser(prog="python -m core.rock.cli")
-    register(parser.add_subparsers(dest="command", required=True))
-    return run_command(parser.parse_args(argv))
+    return module_main("python -m core.rock.cli", register, argv)
 
 
 if __name__ == "__main__":

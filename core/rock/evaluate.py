@@ -241,9 +241,7 @@ def evaluate(model_ours, model_baseline, volume_path, n: int = 200, size: int = 
     from .load import RockModel, load_model
 
     st = ensure_state(state)
-    n, size, seed = int(n), int(size), int(seed)
-    if n < 4:
-        raise InputError("Use at least 4 samples per set (the real-vs-real floor splits the real set in halves).")
+    n, size, seed = sample_counts(n, size, seed)
     name = Path(str(volume_path)).name
     heldout_start(name, heldout_z)  # refuse early: unknown/no-held-out volumes
     out = Path(out_dir) if out_dir is not None else Path("docs") / "results" / f"rock_{rock_name(volume_path)}"
@@ -268,12 +266,7 @@ def evaluate(model_ours, model_baseline, volume_path, n: int = 200, size: int = 
     # progress weights: measuring dominates; generation of ours ~ as long as measuring without permeability
     span = {s: 1.0 for s in sets}
     span["ours"] = 2.0
-    total = sum(span.values())
-    bounds, acc = {}, 0.02
-    for s in sets:
-        w = 0.93 * span[s] / total
-        bounds[s] = (acc, acc + w)
-        acc += w
+    bounds = progress_bounds(span, 0.02, 0.93)
 
     samples: dict[str, list[dict]] = {}
     samples["real"] = measure_set(crops, voxel, permeability, st.sub(*bounds["real"]), "real crop")
@@ -330,15 +323,39 @@ def evaluate(model_ours, model_baseline, volume_path, n: int = 200, size: int = 
     md, comps = _build_markdown(data)
     data["comparisons"] = [c.to_dict() for c in comps]
 
+    return write_results(EvalResult, out, data, md, write_figures, st)
+
+
+def sample_counts(n, size, seed) -> tuple[int, int, int]:
+    """``n``, ``size`` and ``seed`` as ints; InputError below 4 samples per set."""
+    n, size, seed = int(n), int(size), int(seed)
+    if n < 4:
+        raise InputError("Use at least 4 samples per set (the real-vs-real floor splits the real set in halves).")
+    return n, size, seed
+
+
+def progress_bounds(weights: dict, start: float, width: float) -> dict:
+    """{set: (from, to)}: consecutive shares of ``width`` after ``start``, in proportion to ``weights``."""
+    total = sum(weights.values())
+    bounds, acc = {}, start
+    for s, weight in weights.items():
+        w = width * weight / total
+        bounds[s] = (acc, acc + w)
+        acc += w
+    return bounds
+
+
+def write_results(result_type, out: Path, data: dict, md: str, figures, st: TaskState):
+    """results.json, table.md and ``figures(data, out)`` into ``out``, as a ``result_type`` (an EvalResult)."""
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / "results.json"
     json_path.write_text(json.dumps(jsonable(data), separators=(",", ":")) + "\n", encoding="utf-8")
     table_path = out / "table.md"
     table_path.write_text(md, encoding="utf-8")
     st.report(0.97, "Plotting")
-    figures = write_figures(data, out)
+    paths = figures(data, out)
     st.report(1.0, "Done")
-    return EvalResult(out, table_path, json_path, figures, md, data)
+    return result_type(out, table_path, json_path, paths, md, data)
 
 
 def jsonable(o):
@@ -393,13 +410,7 @@ def _build_markdown(data: dict):
              + f"; mean slice match {100 * float(np.mean(data['ours_slice_match'])):.2f} %",
              "- baseline: unconditional 3D DCGAN (Mosser et al. 2017), " + str(data["n"]) + " samples"
              if data["models"]["baseline"] else "- baseline: none",
-             "- real, 2nd draw: an independent draw of held-out crops (what a perfect generator would score at this n)"
-             if "real_control" in samples else "",
-             "- permeability: pore-network Stokes flow (core.properties.permeability), arithmetic mean of the x, y "
-             "and z values in mD (an axis the pores do not span counts as 0 mD); per-axis values are in results.json"
-             if data["permeability"] else "- permeability: not computed (--no-permeability)",
-             "- S2 correlation length: lag where (S2(r) − φ²)/(φ − φ²) first falls to 1/e (interpolated), "
-             f"mean over z, y, x, lags up to {data['size'] // 2} voxels",
+             *method_notes("real_control" in samples, data["permeability"], data["size"]),
              f"- seed {data['seed']}; models: ours {_model_desc(data['models']['ours'])}, baseline "
              f"{_model_desc(data['models']['baseline'])}",
              f"- {data['date']}, SeqGen Studio {data['seqgen_version']}",
@@ -422,13 +433,28 @@ def _build_markdown(data: dict):
     for key, meta in _active_properties(data).items():
         cells = []
         for s in sets:
-            v = finite_values(_values_any(samples[s], key))
-            cells.append(f"{v.mean():.4g} ± {v.std(ddof=1) if v.size > 1 else 0:.2g} ({v.size})" if v.size else "– (0)")
+            cells.append(mean_cell(finite_values(_values_any(samples[s], key))))
         lines.append(f"| {meta['label']} ({meta['unit']}) | " + " | ".join(cells) + " |")
     lines.append("")
     if data.get("notes"):
         lines += ["Notes: " + " ".join(data["notes"]), ""]
     return "\n".join(lines), comps
+
+
+def mean_cell(v: np.ndarray) -> str:
+    """A means-table cell: mean ± std (n) of the finite values ``v``, '– (0)' without any."""
+    return f"{v.mean():.4g} ± {v.std(ddof=1) if v.size > 1 else 0:.2g} ({v.size})" if v.size else "– (0)"
+
+
+def method_notes(real_control: bool, permeability: bool, size: int) -> list[str]:
+    """The table notes on the real 2nd draw ("" without one), permeability and the S2 correlation length."""
+    return ["- real, 2nd draw: an independent draw of held-out crops (what a perfect generator would score at this n)"
+            if real_control else "",
+            "- permeability: pore-network Stokes flow (core.properties.permeability), arithmetic mean of the x, y "
+            "and z values in mD (an axis the pores do not span counts as 0 mD); per-axis values are in results.json"
+            if permeability else "- permeability: not computed (--no-permeability)",
+            "- S2 correlation length: lag where (S2(r) − φ²)/(φ − φ²) first falls to 1/e (interpolated), "
+            f"mean over z, y, x, lags up to {size // 2} voxels"]
 
 
 def _active_properties(data: dict) -> dict:
@@ -466,6 +492,29 @@ def new_figure(w: float, h: float):
     return fig
 
 
+def hist_edges(vals: dict) -> np.ndarray | None:
+    """Bin edges shared by the sets' histograms of one property (a flat range widened a hair); None without values."""
+    allv = np.concatenate([v for v in vals.values() if v.size] or [np.zeros(0)])
+    if allv.size == 0:
+        return None
+    lo, hi = float(allv.min()), float(allv.max())
+    if hi <= lo:
+        hi = lo + (abs(lo) * 1e-6 or 1e-12)
+    return np.linspace(lo, hi, min(BINS, max(10, int(np.sqrt(allv.size)) * 2)) + 1)
+
+
+def draw_hists(ax, vals: dict, edges: np.ndarray) -> bool:
+    """A step histogram of every set with values ({set: values}) on ``ax``; whether any was drawn."""
+    drawn = False
+    for s, v in vals.items():
+        if v.size:
+            drawn = True
+            ax.hist(v, bins=edges, density=True, histtype="step", linewidth=1.6,
+                    color=COLORS[s], label=f"{SET_LABELS[s]} (n={v.size})",
+                    linestyle="--" if s == "real_control" else "-")
+    return drawn
+
+
 def write_figures(data: dict, out: Path) -> list[Path]:
     """hist_<property>.png for every property with values, and s2_curves.png (mean ± std bands)."""
     samples = data["samples"]
@@ -473,20 +522,12 @@ def write_figures(data: dict, out: Path) -> list[Path]:
     paths = []
     for key, meta in _active_properties(data).items():
         vals = {s: finite_values(_values_any(samples[s], key)) for s in sets}
-        allv = np.concatenate([v for v in vals.values() if v.size] or [np.zeros(0)])
-        if allv.size == 0:
+        edges = hist_edges(vals)
+        if edges is None:
             continue
-        lo, hi = float(allv.min()), float(allv.max())
-        if hi <= lo:
-            hi = lo + (abs(lo) * 1e-6 or 1e-12)
-        edges = np.linspace(lo, hi, min(BINS, max(10, int(np.sqrt(allv.size)) * 2)) + 1)
         fig = new_figure(6, 4)
         ax = fig.add_subplot(111)
-        for s in sets:
-            if vals[s].size:
-                ax.hist(vals[s], bins=edges, density=True, histtype="step", linewidth=1.6,
-                        color=COLORS[s], label=f"{SET_LABELS[s]} (n={vals[s].size})",
-                        linestyle="--" if s == "real_control" else "-")
+        draw_hists(ax, vals, edges)
         ax.set_xlabel(f"{meta['label']} ({meta['unit']})")
         ax.set_ylabel("density")
         ax.set_title(f"{Path(data['volume']).name}, {data['size']}³ held-out crops")

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError
+from ..io import numbered_paths  # noqa: F401 - the tabs import it from here
 from ..jobs import TaskState, ensure_state
 from .data import TRAIN_Z_LIMITS, random_crops
 from .evaluate import KNOWN_VOXEL_UM
@@ -122,14 +123,6 @@ def realisation_metadata(*, model_path, model_step, seed: int, index: int, count
             "realisation": int(index), "count": int(count), "slice": slice_source,
             "central_slice_index": int(centre), "slice_match_before_paste": round(float(slice_match), 6),
             "slice_pasted": bool(pasted), "seqgen_version": __version__}
-
-
-def numbered_paths(path, count: int) -> list[Path]:
-    """``OUT.ext`` for one volume, ``OUT_001.ext``, ``OUT_002.ext``, ... for several."""
-    p = Path(path)
-    if count == 1:
-        return [p]
-    return [p.with_name(f"{p.stem}_{i:03d}{p.suffix}") for i in range(1, count + 1)]
 
 
 def export_volumes(paths, volumes, metadatas, *, voxel_size_um: float = 1.0,
@@ -274,16 +267,26 @@ def compare_job(volumes, reference_kind: str, *, rock: str | None = None, array:
                 state: TaskState | None = None) -> Comparison:
     """Reference crops ('heldout' of ``rock``, or 'volume' = crops of ``array``) of the realisations'
     shape, then ``compare_properties``."""
+    return compare_with_reference(
+        volumes, reference_kind, lambda shape, st: heldout_crops(rock, shape, n_ref, seed, state=st),
+        array=array, array_label=array_label, missing_array="No volume is open in the Inspect tab.", n_ref=n_ref,
+        seed=seed, voxel_size_um=voxel_size_um, permeability=permeability, state=state)
+
+
+def compare_with_reference(volumes, reference_kind: str, heldout, *, array: np.ndarray | None, array_label: str,
+                           missing_array: str, n_ref: int, seed: int, voxel_size_um: float, permeability: bool,
+                           state: TaskState | None = None) -> Comparison:
+    """``compare_properties`` with 'heldout' crops (``heldout(shape, state)`` → crops, label) or 'volume' crops."""
     state = ensure_state(state)
     vols = list(volumes)
     if not vols:
         raise InputError("Generate some realisations first.")
     shape = vols[0].shape
     if reference_kind == "heldout":
-        refs, label = heldout_crops(rock, shape, n_ref, seed, state=state.sub(0.0, 0.05))
+        refs, label = heldout(shape, state.sub(0.0, 0.05))
     elif reference_kind == "volume":
         if array is None:
-            raise InputError("No volume is open in the Inspect tab.")
+            raise InputError(missing_array)
         refs, _ = random_crops(array, shape, n_ref, np.random.default_rng([int(seed), 8]), what=array_label,
                                purpose="realisations")
         label = f"{len(refs)} crops of {array_label}"

@@ -5,7 +5,6 @@ Standalone for testing: ``python -m core.texture.cli texture train ...`` (also u
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -287,11 +286,9 @@ def cmd_export(args) -> int:
 
 def main(argv=None) -> int:
     """Standalone entry (for tests and torchrun) with the same error handling as ``seqgen``."""
-    from ..cli import run_command
+    from ..cli import module_main
 
-    parser = argparse.ArgumentParser(prog="python -m core.texture.cli")
-    register(parser.add_subparsers(dest="command", required=True))
-    return run_command(parser.parse_args(argv))
+    return module_main("python -m core.texture.cli", register, argv)
 
 
 if __name__ == "__main__":

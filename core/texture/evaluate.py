@@ -30,18 +30,18 @@ import datetime as _dt
 import json
 import math
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import __version__
-from ..compare import BINS, N_BOOTSTRAP, SMOOTHING_NOTE, compare_sets
+from ..compare import N_BOOTSTRAP, SMOOTHING_NOTE, compare_sets
 from ..errors import InputError
 from ..jobs import TaskState, ensure_state
-from ..rock.evaluate import (COLORS, PROPERTIES, SET_LABELS, finite_values, heldout_start, jsonable, measure_set,
-                             new_figure, resolve_voxel, sample_heldout_crops, sample_properties, sample_seed)
+from ..rock.evaluate import (PROPERTIES, SET_LABELS, EvalResult, draw_hists, finite_values, heldout_start, hist_edges,
+                             mean_cell, measure_set, method_notes, new_figure, progress_bounds, resolve_voxel,
+                             sample_counts, sample_heldout_crops, sample_properties, sample_seed, write_results)
 
 #: Properties of Table 2, in table order (keys of core.rock.evaluate.PROPERTIES).
 TABLE_PROPERTIES = ("permeability_mD", "porosity", "surface_area_density", "euler_density", "s2_corr_length")
@@ -59,16 +59,8 @@ SETS = ("real", "ours", "baseline", "real_control")
 SEED_STREAMS = {"real": 0, "ours": 1, "real_control": 2}
 
 
-@dataclass
-class TextureEvalResult:
-    """Where the outputs went and all raw values (as written to the JSON)."""
-
-    out_dir: Path
-    table_path: Path
-    json_path: Path
-    figures: list[Path]
-    markdown: str
-    data: dict = field(default_factory=dict)
+class TextureEvalResult(EvalResult):
+    """Where the outputs went and all raw values (as written to the JSON); the fields of EvalResult."""
 
 
 def class_key(name: str) -> int:
@@ -113,9 +105,7 @@ def evaluate(model, data: dict, n: int = 200, size: int = 64, seed: int = 0, per
     from .load import TextureModel, load_model
 
     st = ensure_state(state)
-    n, size, seed = int(n), int(size), int(seed)
-    if n < 4:
-        raise InputError("Use at least 4 samples per set (the real-vs-real floor splits the real set in halves).")
+    n, size, seed = sample_counts(n, size, seed)
     check_shape(size)
     if int(n_bootstrap) < 2:
         raise InputError(f"Use at least 2 bootstrap resamples (got {n_bootstrap}).")
@@ -156,12 +146,7 @@ def evaluate(model, data: dict, n: int = 200, size: int = 64, seed: int = 0, per
         z0 = heldout_start(path.name, hz[c])
         csets = sets + (["baseline"] if c in bases else [])
         weights = {"real": 1.0, "real_control": 1.0, "ours": 1.1, "baseline": 1.1}
-        total = sum(weights[s] for s in csets)
-        bounds, acc = {}, 0.03
-        for s in csets:
-            w = 0.97 * weights[s] / total
-            bounds[s] = (acc, acc + w)
-            acc += w
+        bounds = progress_bounds({s: weights[s] for s in csets}, 0.03, 0.97)
 
         samples: dict[str, list[dict]] = {}
         positions: dict[str, list] = {}
@@ -225,15 +210,7 @@ def evaluate(model, data: dict, n: int = 200, size: int = 64, seed: int = 0, per
     md = build_markdown(out_data, date=_dt.datetime.now().astimezone().isoformat(timespec="seconds"))
 
     out = Path(out_dir) if out_dir is not None else Path("docs") / "results" / "texture"
-    out.mkdir(parents=True, exist_ok=True)
-    json_path = out / "results.json"
-    json_path.write_text(json.dumps(jsonable(out_data), separators=(",", ":")) + "\n", encoding="utf-8")
-    table_path = out / "table.md"
-    table_path.write_text(md, encoding="utf-8")
-    st.report(0.97, "Plotting")
-    figures = write_figures(out_data, out)
-    st.report(1.0, "Done")
-    return TextureEvalResult(out, table_path, json_path, figures, md, out_data)
+    return write_results(TextureEvalResult, out, out_data, md, write_figures, st)
 
 
 # --------------------------------------------------------------------------------------------
@@ -393,13 +370,7 @@ def build_markdown(data: dict, date: str | None = None) -> str:
         f"(spread {data['spread']:g}) with its own noise field; classes of the model: {', '.join(m['classes'])}",
         "- baseline: unconditional 3D DCGAN (Mosser et al. 2017), one model per class" if has_base
         else "- baseline: none",
-        "- real, 2nd draw: an independent draw of held-out crops (what a perfect generator would score at this n)"
-        if has_ctrl else "",
-        "- permeability: pore-network Stokes flow (core.properties.permeability), arithmetic mean of the x, y "
-        "and z values in mD (an axis the pores do not span counts as 0 mD); per-axis values are in results.json"
-        if data["permeability"] else "- permeability: not computed (--no-permeability)",
-        "- S2 correlation length: lag where (S2(r) − φ²)/(φ − φ²) first falls to 1/e (interpolated), "
-        f"mean over z, y, x, lags up to {size // 2} voxels",
+        *method_notes(has_ctrl, data["permeability"], size),
         f"- seed {data['seed']}" + (f"; {date}" if date else "") + f"; SeqGen Studio {data['seqgen_version']}",
     ]
     lines = lines[:2] + [ln for ln in lines[2:] if ln != ""] + [""]
@@ -451,9 +422,7 @@ def build_markdown(data: dict, date: str | None = None) -> str:
                 if s not in smp:
                     cells.append("–")
                     continue
-                v = _values(smp[s], key)
-                cells.append(f"{v.mean():.4g} ± {v.std(ddof=1) if v.size > 1 else 0:.2g} ({v.size})"
-                             if v.size else "– (0)")
+                cells.append(mean_cell(_values(smp[s], key)))
             lines.append(f"| {c} | {meta['label']} ({meta['unit']}) | " + " | ".join(cells) + " |")
     lines.append("")
 
@@ -526,18 +495,9 @@ def write_figures(data: dict, out: Path) -> list[Path]:
             smp = data["classes"][c]["samples"]
             sets = [s for s in ("real", "real_control", "ours", "baseline") if s in smp]
             vals = {s: _values(smp[s], key) for s in sets}
-            allv = np.concatenate([v for v in vals.values() if v.size] or [np.zeros(0)])
-            if allv.size:
-                lo, hi = float(allv.min()), float(allv.max())
-                if hi <= lo:
-                    hi = lo + (abs(lo) * 1e-6 or 1e-12)
-                edges = np.linspace(lo, hi, min(BINS, max(10, int(np.sqrt(allv.size)) * 2)) + 1)
-                for s in sets:
-                    if vals[s].size:
-                        drawn = True
-                        ax.hist(vals[s], bins=edges, density=True, histtype="step", linewidth=1.6,
-                                color=COLORS[s], label=f"{SET_LABELS[s]} (n={vals[s].size})",
-                                linestyle="--" if s == "real_control" else "-")
+            edges = hist_edges(vals)
+            if edges is not None:
+                drawn = draw_hists(ax, vals, edges) or drawn
                 ax.legend(fontsize=7)
             ax.set_xlabel(f"{meta['label']} ({meta['unit']})", fontsize=8)
             if j == 0:

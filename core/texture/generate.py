@@ -11,7 +11,7 @@ import torch
 
 from .. import __version__
 from ..errors import InputError
-from ..io import binarize, check_budget
+from ..io import binarize, check_budget, numbered_paths
 from ..jobs import TaskState, ensure_state
 from .classes import encode_crops
 from .config import FACTOR, MIN_CROP
@@ -153,10 +153,7 @@ def generate(model, size, seed: int, *, cls: str | None = None, example=None, co
 
 def output_paths(out, count: int) -> list[Path]:
     """OUT.tif for one realisation, OUT_001.tif … for several."""
-    p = Path(out)
-    if int(count) == 1:
-        return [p]
-    return [p.with_name(f"{p.stem}_{i:03d}{p.suffix}") for i in range(1, int(count) + 1)]
+    return numbered_paths(out, count)
 
 
 class WrittenFiles(list):

@@ -11,7 +11,6 @@ Standalone (tests, torchrun): ``python -m core.video.cli video train-lvt ...``.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -168,13 +167,6 @@ def cmd_train_lvt(args) -> int:
     return _run_training(args, lambda tcfg, state: train_lvt(cfg, vq_path, tcfg, clips=clips, state=state))
 
 
-def _output_paths(out: str, count: int) -> list[Path]:
-    p = Path(out)
-    if count == 1:
-        return [p]
-    return [p.with_name(f"{p.stem}_{i:03d}{p.suffix}") for i in range(1, count + 1)]
-
-
 def read_input(spec: str, size: int) -> tuple:
     """(frames uint8 (T, size, size), notices) from a clip path or ``mnist-test:I``."""
     from ..errors import InputError
@@ -198,6 +190,7 @@ def cmd_continue(args) -> int:
 
     from ..cli import make_state
     from ..errors import InputError
+    from ..io import numbered_paths
     from ..jobs import new_seed, select_device
     from ..shipped import resolve_model
     from .clipio import write_clip
@@ -224,7 +217,7 @@ def cmd_continue(args) -> int:
     out = continue_clip(loaded, frames[:t0], args.frames, samples=args.samples, seed=seed,
                         temperature=args.temperature, top_k=args.top_k, use_cache=not args.no_cache, state=state)
     progress.done()
-    for path, clip in zip(_output_paths(args.output, args.samples), out):
+    for path, clip in zip(numbered_paths(args.output, args.samples), out):
         write_clip(path, np.ascontiguousarray(clip), fps=args.fps)
         print(f"wrote {path}: {t0} given + {args.frames} generated frames of {clip.shape[2]}×{clip.shape[1]}")
     print(f"seed {seed}")
@@ -248,11 +241,9 @@ def cmd_export(args) -> int:
 
 def main(argv=None) -> int:
     """Standalone entry (tests, torchrun) with the same error handling as ``seqgen``."""
-    from ..cli import run_command
+    from ..cli import module_main
 
-    parser = argparse.ArgumentParser(prog="python -m core.video.cli")
-    register(parser.add_subparsers(dest="command", required=True))
-    return run_command(parser.parse_args(argv))
+    return module_main("python -m core.video.cli", register, argv)
 
 
 if __name__ == "__main__":
