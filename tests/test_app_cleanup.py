@@ -178,20 +178,23 @@ def test_before_after_threshold_and_synced_zoom(qtbot, tab, scans, monkeypatch):
     assert s_lo != s_hi and s_hi > s_lo  # higher threshold: less ink, more white paper
     assert len(calls) == n  # no second run of the net
 
-    # more views: the preview is computed again, as the mean over the flipped scans
+    # views: the default preview is the mean over the 4 flips; 1 view runs the plain network again
     import dataclasses
 
-    plain = prob
+    from core.cleanup.infer import DEFAULT_VIEWS
+
+    assert tab.views() == DEFAULT_VIEWS == 4 and tab._shown[2] == 4
     model = tab._model_cache[1]
+    four = prob
+    assert np.allclose(four, real(dataclasses.replace(model, views=4), before), atol=1e-5)
     with qtbot.waitSignal(tab.previewReady, timeout=JOB_MS):
-        tab.set_views(4)
-    qtbot.waitUntil(lambda: tab._shown is not None and tab._shown[2] == 4, timeout=JOB_MS)
-    four = tab._previews[tab._shown][1]
+        tab.set_views(1)
+    qtbot.waitUntil(lambda: tab._shown is not None and tab._shown[2] == 1, timeout=JOB_MS)
+    plain = tab._previews[tab._shown][1]
     assert len(calls) == n + 1 and not np.array_equal(four, plain)
-    grey = before
-    assert np.allclose(four, real(dataclasses.replace(model, views=4), grey), atol=1e-5)
-    tab.set_views(1)  # back: from the cache, no new run
-    assert tab._shown[2] == 1 and len(calls) == n + 1
+    assert np.allclose(plain, real(dataclasses.replace(model, views=1), before), atol=1e-5)
+    tab.set_views(4)  # back: from the cache, no new run
+    assert tab._shown[2] == 4 and len(calls) == n + 1
 
     # synchronised zoom and pan (side by side), and the overlay follows
     tab.view.before_view.zoom_by(3.0)

@@ -103,6 +103,9 @@ def test_multipage_tiff_in_multipage_out(tmp_path, ckpt):
         vals = set(np.unique(np.concatenate([p.asarray().ravel() for p in tif.pages])))
     assert shapes == [(64, 80), (48, 56), (64, 80)] and vals <= {0, 255}
     assert [p.shape for p in read_pages(out / "pages.tif")] == shapes
+    with tifffile.TiffFile(out / "pages.tif") as tif:
+        meta = json.loads(tif.pages[0].description)
+    assert meta["views"] == 4 and meta["threshold"] == 0.5  # the batch defaults, recorded with the output
 
 
 def test_name_collisions_get_distinct_outputs(tmp_path):

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFi
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from core.cleanup import DEFAULT_THRESHOLD, binarize_prob, iter_pages, load_model, plan_batch, predict, run_batch
-from core.cleanup.infer import TRAIN_HINT, VIEWS
+from core.cleanup.infer import DEFAULT_VIEWS, TRAIN_HINT, VIEWS
 from core.cleanup.scanio import SCAN_SUFFIXES
 from core.errors import InputError
 from core.io import natural_key
@@ -184,10 +184,11 @@ class CleanupTab(ModelChoiceMethods, BaseTab):
         ml = QVBoxLayout(model_box)
         ml.addWidget(self.model_combo)
         self.views_combo = QComboBox()
-        for v, text in zip(VIEWS, ("1 view (fastest)", "4 views: mean over flips", "8 views: flips and transposes (best)")):
+        for v, text in zip(VIEWS, ("1 view (fastest)", "4 views: mean over flips (default)", "8 views: flips and transposes")):
             self.views_combo.addItem(text, v)
         self.views_combo.setToolTip("Average the U-Net over flipped (and transposed) copies of each scan: slightly "
                                     "cleaner lines, that many times the time.")
+        self.views_combo.setCurrentIndex(VIEWS.index(DEFAULT_VIEWS))
         self.views_combo.currentIndexChanged.connect(self._on_views_changed)
         vrow = QHBoxLayout()
         vrow.addWidget(QLabel("Views"))

@@ -56,9 +56,9 @@ def _batch_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N or mps")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="auto (default): bfloat16 on CPUs that compute it natively, else float32")
-    p.add_argument("--views", type=int, default=1, choices=[1, 4, 8],
-                   help="average the U-Net over 1 (default), 4 (flips) or 8 (flips and transposes) views of each "
-                        "scan: slightly better lines, that many times the time")
+    p.add_argument("--views", type=int, default=4, choices=[1, 4, 8],
+                   help="average the U-Net over 1, 4 (flips; default) or 8 (flips and transposes) views of each "
+                        "scan: slightly better lines, that many passes of the network")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     return p
 
@@ -106,9 +106,9 @@ def _eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N or mps")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="auto (default): bfloat16 on CPUs that compute it natively, else float32")
-    p.add_argument("--views", type=int, nargs="+", default=[1], choices=[1, 4, 8], metavar="V",
-                   help="one row of ours per view count: 1 (default) = the scan as it is, 4 = mean over flips, "
-                        "8 = flips and transposes (e.g. --views 1 8)")
+    p.add_argument("--views", type=int, nargs="+", default=[1, 4], choices=[1, 4, 8], metavar="V",
+                   help="one row of ours per view count (default 1 4): 1 = the scan as it is, 4 = mean over flips "
+                        "(what `seqgen clean` uses by default), 8 = flips and transposes")
     p.add_argument("-q", "--quiet", action="store_true")
     return p
 

@@ -39,10 +39,13 @@ PRECISIONS = ("auto", "fp32", "bf16")
 # Test-time averaging: 1 = the scan as it is; 4 = also flipped up/down, left/right and both; 8 = the
 # 4 flips of the scan and of its transpose (every symmetry of the square). Drawings have no preferred
 # orientation, so each view is an equally good guess and their mean probability a better one.
-# Measured with the shipped 2300-step model on 40 validation drawings (seeds 2**60 + i, not the
-# held-out set), 512², threshold 0.5: IoU 90.51 / 91.09 / 91.26 %, PSNR 22.17 / 22.53 / 22.61 dB for
-# 1 / 4 / 8 views. The time grows with the views (one U-Net pass each).
+# Measured with the shipped model (4700 steps) on 140 validation drawings (seeds 2**60 + i, i < 140;
+# not the held-out set), 512², threshold 0.5: IoU 91.47 / 91.79 / 91.83 % for 1 / 4 / 8 views; on an
+# A4 page at 300 dpi (benchmarks/results/cleanup.md, 2 cores) 1.0 / 3.6 / 6.4 s. Hence 4 views by
+# default in `seqgen clean` and the Cleanup tab: most of the gain within the 5 s a page target. The
+# library default (CleanupModel, load_model) stays 1 view: the plain network.
 VIEWS = (1, 4, 8)
+DEFAULT_VIEWS = 4
 
 
 def cpu_has_fast_bf16() -> bool:
