@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
-                               QHBoxLayout, QHeaderView, QLabel, QMenu, QMessageBox, QProgressBar,
+                               QHBoxLayout, QHeaderView, QLabel, QMenu, QProgressBar,
                                QPushButton, QSizePolicy, QSplitter, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
@@ -30,7 +30,8 @@ from ..widgets.raw_dialog import RawDialog
 from ..widgets.slice_view import SliceViews
 from ..widgets.view3d import View3D
 from ..worker import TaskRunner
-from .base import AppContext, BaseTab
+from .base import AppContext
+from .job_tab import JobTab
 
 OPEN_FILTER = "Volumes (*.tif *.tiff *.raw *.npy *.npz);;All files (*)"
 EXPORT_VOLUME_FILTERS = {
@@ -115,14 +116,13 @@ def format_value(value) -> str:
 # the tab
 # ----------------------------------------------------------------------------------------------
 
-class InspectTab(BaseTab):
+class InspectTab(JobTab):
     accepts_files = True
+    LOG_NAME = "Inspect"
 
     volumeLoaded = Signal()
     sceneReady = Signal()
     measured = Signal()
-    jobCancelled = Signal()
-    jobFailed = Signal(str)
 
     def __init__(self, context: AppContext, parent=None):
         super().__init__(context, parent)
@@ -130,11 +130,7 @@ class InspectTab(BaseTab):
         self.result: Optional[MeasureResult] = None
         self.measured_voxel: Optional[float] = None
         self._scenes: dict[str, SceneData] = {}
-        self._job_kind = ""
-
-        self.jobs = TaskRunner(self)          # load, measure, export: one at a time
-        self.jobs.progress.connect(self._on_progress)
-        self.jobs.busyChanged.connect(self._update_enabled)
+        # self.jobs (JobTab): load, measure, export, one at a time behind the progress bar
         self.scene_jobs = TaskRunner(self)    # 3D scene for a mode switch
         self.scene_jobs.busyChanged.connect(self._update_enabled)
 
@@ -294,48 +290,6 @@ class InspectTab(BaseTab):
         self.screenshot_action.setEnabled(has_vol and self.view3d.available)
         self.mode_combo.setEnabled(not self.scene_jobs.busy)
 
-    def _start(self, kind: str, fn, *args, on_finished, **kwargs) -> bool:
-        if self.jobs.busy:
-            QMessageBox.information(self, "Busy", "Another job is running; wait for it or press Cancel.")
-            return False
-        self._job_kind = kind
-        self.progress.setValue(0)
-        self.progress.setFormat(f"{kind}… %p%")
-        self.context.log(f"{kind} started")
-        self.jobs.submit(fn, *args, on_finished=on_finished, on_failed=self._on_job_failed,
-                         on_cancelled=self._on_job_cancelled, description=kind, **kwargs)
-        return True
-
-    @Slot(float, str)
-    def _on_progress(self, fraction: float, message: str) -> None:
-        self.progress.setValue(int(round(fraction * 1000)))
-        text = message or self._job_kind
-        self.progress.setFormat(f"{text} – %p%".replace("&", "&&"))
-
-    def _job_ended(self, text: str) -> None:
-        self.progress.setValue(0 if text != "Done" else 1000)
-        self.progress.setFormat(text)
-
-    @Slot(str)
-    def _on_job_failed(self, message: str) -> None:
-        kind = self._job_kind or "Job"
-        self._job_ended(f"{kind} failed")
-        self.context.error(f"{kind} failed", message)
-        self.jobFailed.emit(message)
-
-    @Slot()
-    def _on_job_cancelled(self) -> None:
-        self._job_ended(f"{self._job_kind or 'Job'} cancelled")
-        self.context.log(f"{self._job_kind} cancelled")
-        self.context.status("Cancelled")
-        self.jobCancelled.emit()
-
-    @Slot()
-    def cancel(self) -> None:
-        if self.jobs.busy:
-            self.progress.setFormat("Cancelling…")
-            self.jobs.cancel()
-
     # -- opening ----------------------------------------------------------------------------
     @Slot()
     def open_dialog(self) -> None:
@@ -483,7 +437,7 @@ class InspectTab(BaseTab):
             self.context.log(note)
         self.plots.show_results(rep.s2, res.local_porosity, rep.porosity, rep.voxel_size_um, res.block)
         self.results_label.setText(f"Measured at {rep.voxel_size_um:g} µm/voxel.")
-        self._job_ended("Done")
+        self._job_ended("Done", done=True)
         self._update_enabled()
         self.context.log(f"Measured: porosity {rep.porosity:.4f}")
         self.measured.emit()
