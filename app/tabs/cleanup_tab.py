@@ -22,7 +22,7 @@ from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton, QSlider,
-                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from core.cleanup import DEFAULT_THRESHOLD, binarize_prob, iter_pages, load_model, plan_batch, predict, run_batch
 from core.cleanup.infer import DEFAULT_VIEWS, TRAIN_HINT, VIEWS
@@ -33,6 +33,7 @@ from core.shipped import shipped_models
 
 from ..settings import KEY_OPEN_DIR, get_str, last_dir, set_last_dir
 from ..widgets.before_after import BeforeAfterView
+from ..widgets.form_helpers import side_panel_layout
 from ..widgets.model_choice import ModelChoice, ModelChoiceMethods
 from ..worker import TaskRunner, error_message
 from .base import AppContext, BaseTab
@@ -266,15 +267,7 @@ class CleanupTab(ModelChoiceMethods, BaseTab):
         self.view = BeforeAfterView()
         self.view.set_caption("Select a file to see it before and after cleaning.")
 
-        self.splitter = QSplitter(Qt.Horizontal)
-        self.splitter.addWidget(side)
-        self.splitter.addWidget(self.view)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([420, 980])
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.splitter, 1)
+        self.splitter = side_panel_layout(self, side, self.view, [420, 980])
 
     # -- files --------------------------------------------------------------------------------
     def add_paths(self, paths) -> int:

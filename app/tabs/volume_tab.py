@@ -20,7 +20,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QStandardItemModel
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QMenu, QProgressBar,
-                               QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+                               QPushButton, QTabWidget, QWidget)
 
 from core.io import numbered_paths
 from core.jobs import new_seed
@@ -28,7 +28,7 @@ from core.render import SceneData, prepare_scene
 from core.rock.gui_support import shared_data_dir
 
 from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, last_dir, set_last_dir
-from ..widgets.form_helpers import page, spin
+from ..widgets.form_helpers import page, side_panel_layout, spin
 from ..widgets.model_choice import ModelChoice, ModelChoiceMethods, combo_spec
 from ..widgets.property_compare import PropertyComparePanel, kl_summary
 from ..widgets.realisation_view import RealisationView
@@ -120,15 +120,7 @@ class VolumeTab(ModelChoiceMethods, TrainTab):
         self.views.addTab(self.properties, "Properties")
         self.views.addTab(self.train_view, "Training")
 
-        self.splitter = QSplitter(Qt.Horizontal)
-        self.splitter.addWidget(self.side)
-        self.splitter.addWidget(self.views)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([380, 1000])
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.splitter, 1)
+        self.splitter = side_panel_layout(self, self.side, self.views, [380, 1000])
 
     def _seed_row(self, tip: str) -> QHBoxLayout:
         """``seed_spin`` (a fresh seed) and a New seed button."""

@@ -1,9 +1,10 @@
-"""Small form helpers shared by the volume tabs (Rock, Texture): number format, spin boxes, scroll page."""
+"""Small form helpers shared by the tabs: number format, spin boxes, scroll page, side panel layout."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QDoubleSpinBox, QScrollArea, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDoubleSpinBox, QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget
 
 
 def fmt(v) -> str:
@@ -48,3 +49,17 @@ def page(*widgets) -> QScrollArea:
     area.setWidget(w)
     area.setFrameShape(QScrollArea.NoFrame)
     return area
+
+
+def side_panel_layout(tab: QWidget, side: QWidget, main: QWidget, sizes: list[int]) -> QSplitter:
+    """Fill ``tab`` with a splitter: ``side`` (keeps its width) beside ``main`` (takes the rest)."""
+    splitter = QSplitter(Qt.Horizontal)
+    splitter.addWidget(side)
+    splitter.addWidget(main)
+    splitter.setStretchFactor(0, 0)
+    splitter.setStretchFactor(1, 1)
+    splitter.setSizes(sizes)
+    lay = QVBoxLayout(tab)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(splitter, 1)
+    return splitter
