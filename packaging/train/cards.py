@@ -41,6 +41,11 @@ ROCK_DATA = {
 ROCK_FILE = {"berea": "berea_400", "ketton": "ketton_256"}
 
 
+def _evaluation(how: str, report: Path) -> str:
+    """A card's evaluation section: how it was run, then the committed report (if there is one yet)."""
+    return f"{how}\n\n" + (report.read_text() if report.is_file() else "(not evaluated yet)")
+
+
 def _rock_eval(rock: str) -> tuple[str, str]:
     cmd = (f"seqgen rock eval --model resources/models/rock_{rock}.pt --baseline resources/models/dcgan_{rock}.pt "
            f"--data ../shared/data/rocks/{ROCK_FILE[rock]}.tif --n 200 --size 64 --seed 0 --out docs/results/rock_{rock}")
@@ -67,8 +72,8 @@ def rock(rock: str) -> dict:
                "from it), and for Berea the pores connect less than in real rock (permeability too low). On the "
                "GPU this model trained at about 3 steps/s against 20 for the DCGAN beside it; the cause is open (not "
                "the replicate padding alone: on the CPU it costs +25 % per step over zero padding)."),
-        evaluation=f"`{eval_cmd}` (held-out part only); full output in `docs/results/rock_{rock}/`.\n\n"
-                   + (table.read_text() if table.is_file() else "(not evaluated yet)"),
+        evaluation=_evaluation(f"`{eval_cmd}` (held-out part only); full output in `docs/results/rock_{rock}/`.",
+                               table),
     )
 
 
@@ -126,7 +131,7 @@ def cleanup() -> dict:
                "views by default (within the 5 s a page target); on the held-out set below that gives 92.36 %. "
                "The threshold stays 0.5: validation favoured 0.6 by 0.2 points, the held-out set does not "
                "(docs/results/cleanup/threshold_0.6/: 91.73 / 92.19 / 92.04 %)."),
-        evaluation=f"`{cmd}`\n\n" + (report.read_text() if report.is_file() else "(not evaluated yet)"),
+        evaluation=_evaluation(f"`{cmd}`", report),
     )
 
 
@@ -154,7 +159,7 @@ def video() -> dict:
                "per frame) and PSNR, not on SSIM (0.632 vs 0.648), and is far from the published 10→10 models "
                "(MSE 24–32); the VQ-VAE alone reconstructs at 30.8 dB, so the transformer (1081 steps) is the weak "
                "part. A far longer transformer run is what the quality needs."),
-        evaluation=f"`{cmd}`\n\n" + (report.read_text() if report.is_file() else "(not evaluated yet)"),
+        evaluation=_evaluation(f"`{cmd}`", report),
     )
 
 
@@ -176,7 +181,7 @@ def texture() -> dict:
               "`bentheimer_500.tif` (z < 375), one class each (named from the file); held-out parts never used"),
         hardware=CPU,
         notes=TEXTURE_NOTES,
-        evaluation=f"`{cmd}`\n\n" + (report.read_text() if report.is_file() else "(not evaluated yet)"),
+        evaluation=_evaluation(f"`{cmd}`", report),
     )
 
 
