@@ -21,16 +21,20 @@ def shipped_models(method: str) -> dict[str, Path]:
     return {p.stem[len(prefix):]: p for p in sorted(MODELS_DIR.glob(f"{prefix}*.pt"))}
 
 
+def run_checkpoint(path: str | Path) -> Path:
+    """A training run folder means its ``last.pt``; any other path is itself (``~`` expanded)."""
+    p = Path(path).expanduser()
+    return p / "last.pt" if p.is_dir() else p
+
+
 def resolve_model(method: str, name_or_path: str | Path) -> Path:
     """A shipped model's name or a checkpoint path → the file; unknown names get a clear error."""
     text = str(name_or_path)
     shipped = shipped_models(method)
     if text in shipped:
         return shipped[text]
-    p = Path(text).expanduser()
+    p = run_checkpoint(text)
     if p.is_file():
         return p
-    if p.is_dir() and (p / "last.pt").is_file():  # a training run folder
-        return p / "last.pt"
     names = ", ".join(shipped) or "none installed"
     raise InputError(f"No {method} model '{text}': give a checkpoint file or a shipped model name ({names}).")

@@ -12,6 +12,7 @@ from typing import Callable, Optional
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
 
+from core.shipped import run_checkpoint as core_run_checkpoint
 from core.shipped import shipped_models
 
 from ..settings import KEY_OPEN_DIR, get_list, last_dir, set_last_dir
@@ -30,10 +31,7 @@ def combo_spec(combo: QComboBox) -> Optional[str]:
 
 def run_checkpoint(path) -> Path:
     """A checkpoint file, or a training run folder's last.pt, as an absolute path."""
-    p = Path(path).expanduser()
-    if p.is_dir() and (p / "last.pt").is_file():
-        p = p / "last.pt"
-    return p.resolve()
+    return core_run_checkpoint(path).resolve()
 
 
 def parent_label(path: str) -> str:

@@ -20,6 +20,7 @@ from .. import __version__
 from ..errors import Cancelled, InputError
 from ..io import atomic_path
 from ..jobs import TaskState, ensure_state, seed_everything, select_device
+from ..shipped import run_checkpoint
 from . import distributed as D
 from .checkpoint import LAST, capture_rng, load_checkpoint, prune, restore_rng, save_checkpoint, step_name
 from .config import TrainConfig
@@ -92,9 +93,7 @@ def _open_init(task: Task, cfg: TrainConfig, notices: list[str]) -> dict | None:
     """
     if not cfg.init_from:
         return None
-    src = Path(cfg.init_from)
-    if src.is_dir():
-        src = src / LAST
+    src = run_checkpoint(cfg.init_from)
     init = load_checkpoint(src, kind=task.kind, max_version=task.format_version)
     now = task.config_dict()
     diff = ", ".join(f"{k} {init['config'].get(k, '(unset)')} → {v}" for k, v in now.items()

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..jobs import TaskState, ensure_state
+from ..shipped import run_checkpoint
 
 MAX_TEST_INDEX = 9999
 
@@ -22,10 +23,7 @@ def load_model(path, device: str = "cpu"):
     """A ``video-lvt`` model (cached: the last one loaded stays in memory)."""
     from .transformer import load_lvt
 
-    p = Path(path).expanduser()
-    if p.is_dir() and (p / "last.pt").is_file():
-        p = p / "last.pt"
-    p = p.resolve()
+    p = run_checkpoint(path).resolve()
     key = (str(p), p.stat().st_mtime if p.exists() else 0.0, str(device))
     with _cache_lock:
         if key in _cache:
