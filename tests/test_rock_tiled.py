@@ -92,3 +92,20 @@ def test_fine_statistics_sample_stands_for_every_plane(model):
     cells = tg.fine_sample_cells()
     assert sum(w for _, w in cells) == pytest.approx(100)  # the weights count every coarse cell once
     assert len(cells) < 60 and {0, 99, 50} <= {i for i, _ in cells}
+
+
+def test_planes_the_slice_still_shapes_are_always_in_the_fine_statistics():
+    """A longer slice reach (decay) widens the band of planes whose statistics are computed, not sampled."""
+    from dataclasses import replace
+
+    def exact_band(decay):
+        m = RockModel.from_config(replace(TINY, decay=decay), seed=0)
+        tg = TiledGenerator(m.generator, m.encoder(torch.zeros(1, 1, 16, 16)), 400, 16, 16)
+        weights = dict(tg.fine_sample_cells())
+        band = 0
+        while weights.get(50 + band) == 1.0 and weights.get(49 - band) == 1.0:
+            band += 1
+        return band * 4  # voxels either side of the slice (plane 200 sits between cells 49 and 50)
+
+    assert exact_band(4.0) == 24  # the fixed minimum
+    assert exact_band(16.0) == 48  # 3·decay: the slice's pull has fallen to 5 % there
