@@ -9,8 +9,8 @@ Run from the repository root:
 Generators (timing does not depend on the weights, so untrained ones are used unless a shipped
 model exists in resources/models/rock_berea.pt):
 
-* ours16 / ours32: the rock GAN (core.rock) with channels 16 (the shipped config:
-  RockGANConfig(channels=16, d_channels=16, crop=32)) and 32 (the default config), one volume from
+* ours8 / ours16 / ours32: the rock GAN (core.rock) with channels 8 or 16
+  (RockGANConfig(channels=N, d_channels=16, crop=32)) and 32 (the default config), one volume from
   one size×size slice (a slice of berea_400.tif's training part), ``core.rock.generate`` end to
   end (encode, generate, threshold, copy to NumPy); tiled above 64³ (core.rock.tiled, default
   tile budget). ours16-whole: the same with ``tiled=False`` (one whole pass: the "before").
@@ -33,6 +33,7 @@ import argparse
 import datetime as _dt
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -46,8 +47,8 @@ from core.machine import machine_info, peak_rss_mib  # noqa: E402
 DATA = ROOT.parent / "shared" / "data" / "rocks" / "berea_400.tif"
 SHIPPED = ROOT / "resources" / "models" / "rock_berea.pt"
 RESULTS = ROOT / "benchmarks" / "results"
-MODELS = ["ours16", "ours32", "ours16-whole", "slicegan", "dcgan"]
-DEFAULT_MODELS = ["ours16", "ours32", "ours16-whole", "slicegan"]
+MODELS = ["ours8", "ours16", "ours32", "ours16-whole", "slicegan", "dcgan"]
+DEFAULT_MODELS = ["ours8", "ours16", "ours32", "ours16-whole", "slicegan"]
 TARGET_S, TARGET_GB = 5.0, 3.0  # ours at 256³ on the 2-core CPU
 
 
@@ -85,7 +86,8 @@ def _child(model: str, size: int, device: str, cap_gib: float) -> dict:
     if model.startswith("ours"):
         from core.rock import RockGANConfig, RockModel, generate, load_model
 
-        cfg = RockGANConfig(channels=16, d_channels=16, crop=32) if "16" in model else RockGANConfig()
+        width = int(re.match(r"ours(\d+)", model).group(1))
+        cfg = RockGANConfig(channels=width, d_channels=16, crop=32) if width != 32 else RockGANConfig()
         if SHIPPED.is_file() and load_model(SHIPPED).config.channels == cfg.channels:
             m = load_model(SHIPPED, device=dev)
             info["weights"] = SHIPPED.name
@@ -159,6 +161,14 @@ def _extrapolate(rows: list[dict], model: str, size: int, device: str) -> dict |
     return {"from": r["size"], "wall_s": r["wall_s"] * f, "peak_rss_mib": r["rss_before_mib"] + act * f}
 
 
+def _load_note(load0, cores) -> str:
+    """Why the times may be pessimistic: the 1-minute load average at the start against the cores."""
+    if not load0 or not cores or load0[0] < 0.5:
+        return " (an otherwise idle machine)."
+    return (f". The machine was busy at the start ({load0[0]:.1f} runnable tasks on {cores} cores): the times are "
+            "pessimistic, not those of an idle machine.")
+
+
 def _fmt_row(r: dict) -> str:
     if "extrapolated" in r:
         e = r["extrapolated"]
@@ -204,7 +214,7 @@ def _agreement(args, load0) -> int:
              f"- command: `python -m benchmarks.rock --agreement {' '.join(map(str, args.agreement))}"
              + (f" --checkpoint {args.checkpoint}`" if args.checkpoint else "`"),
              f"- date: {_dt.datetime.now().astimezone().isoformat(timespec='seconds')}; weights: {weights}; "
-             f"load average at start {load0} (machine shared with training runs: times pessimistic)",
+             f"load average at start {load0}" + _load_note(load0, os.cpu_count()),
              "- tiled = ``generate(..., tiled=True)`` defaults (exact coarse/mid statistics, float16 caches, "
              "sampled fine statistics); whole = one pass with true GroupNorm; voxels after thresholding", "",
              "| size | seed | agreement | porosity tiled | porosity whole | tiled (s) | whole (s) |",
@@ -266,15 +276,18 @@ def main(argv=None) -> int:
                 rows.append(row)
                 print(f"{model:9s} {size:4d}³ {device:5s} {row['wall_s']:8.2f} s  peak {row['peak_rss_mib']:7.0f} MiB"
                       + (f" (CUDA {row['cuda_peak_mib']:.0f} MiB)" if "cuda_peak_mib" in row else ""), flush=True)
+    ours = [m for m in args.models if m.startswith("ours") and not m.endswith("whole")]
     ratios = []
     for device in devices:
         for size in args.sizes:
             by = {r["model"]: (r["extrapolated"] if "extrapolated" in r else r) for r in rows
                   if r["size"] == size and r["device"] == device and ("error" not in r or "extrapolated" in r)}
-            if "ours16" in by and "slicegan" in by and "wall_s" in by["slicegan"]:
-                ratios.append({"size": size, "device": device, "ours_extrapolated": "from" in by["ours16"],
-                               "time_ours_over_slicegan": by["ours16"]["wall_s"] / by["slicegan"]["wall_s"],
-                               "peak_ours_over_slicegan": by["ours16"]["peak_rss_mib"] / by["slicegan"]["peak_rss_mib"]})
+            for name in ours:
+                if name in by and "slicegan" in by and "wall_s" in by["slicegan"]:
+                    ratios.append({"model": name, "size": size, "device": device,
+                                   "ours_extrapolated": "from" in by[name],
+                                   "time_ours_over_slicegan": by[name]["wall_s"] / by["slicegan"]["wall_s"],
+                                   "peak_ours_over_slicegan": by[name]["peak_rss_mib"] / by["slicegan"]["peak_rss_mib"]})
     report = {
         "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.executable).name, "-m", "benchmarks.rock"]
@@ -298,30 +311,31 @@ def main(argv=None) -> int:
         "ru_maxrss of that process (interpreter + torch + model + activations), 'before' = the same just "
         "before the timed call",
         "- ours: core.rock.generate, weights: "
-        f"{next((r.get('weights') for r in rows if r['model'].startswith('ours') and 'weights' in r), 'n/a')}; "
+        + ", ".join(f"{k} {v}" for k, v in {r["model"]: r["weights"] for r in rows
+                                             if r["model"].startswith("ours") and "weights" in r}.items())
+        + "; "
         "slicegan: five ConvTranspose3d (k 4, s 2, p 2,2,2,2,3; 32→1024→512→128→32→2) from a 32×l³ latent; "
         "dcgan: the Mosser et al. 2017 baseline (nz 512, ngf 64). Weights do not change the timings.",
         f"- load average (1, 5, 15 min) at start: {report['load_average_at_start_1_5_15']}, at end: "
-        f"{report['load_average_at_end_1_5_15']}. The 2 cores were shared with 4 training runs (nice 5) "
-        "during this benchmark: the times are pessimistic, not those of an idle machine.",
+        f"{report['load_average_at_end_1_5_15']}" + _load_note(load0, m.get("usable_cores")),
         "- ours: the first row of a size is what ``generate`` does by default; `path` says whole or tiled",
         f"- target: {report['target']}", "",
         "| model | size | device | wall time (s) | peak RSS (MiB) | RSS before (MiB) | parameters | path |",
         "|---|---|---|---|---|---|---|---|",
     ] + [_fmt_row(r) for r in rows]
     if ratios:
-        lines += ["", "| size | device | time ours16 / SliceGAN | peak ours16 / SliceGAN |", "|---|---|---|---|"]
-        lines += [f"| {q['size']}³ | {q['device']} | {'~' if q['ours_extrapolated'] else ''}"
+        lines += ["", "| model | size | device | time ours / SliceGAN | peak ours / SliceGAN |", "|---|---|---|---|---|"]
+        lines += [f"| {q['model']} | {q['size']}³ | {q['device']} | {'~' if q['ours_extrapolated'] else ''}"
                   f"{q['time_ours_over_slicegan']:.2f} | {'~' if q['ours_extrapolated'] else ''}"
                   f"{q['peak_ours_over_slicegan']:.2f} |" for q in ratios]
-    for name in ("ours16", "ours32"):
+    for name in ours:
         t = next((r for r in rows if r["model"] == name and r["size"] == 256 and r["device"] == "cpu"), None)
         if t is None:
             continue
         ok_t = "error" not in t and t["wall_s"] <= TARGET_S
         ok_m = "error" not in t and t["peak_rss_mib"] * 2**20 < TARGET_GB * 1e9
-        lines += ["", f"Target ({name}, 256³, CPU, ≤ {TARGET_S:g} s and < {TARGET_GB:g} GB), as measured on the "
-                  f"loaded machine: time {'met' if ok_t else 'NOT met'}, memory {'met' if ok_m else 'NOT met'}"
+        lines += ["", f"Target ({name}, 256³, CPU, ≤ {TARGET_S:g} s and < {TARGET_GB:g} GB), as measured: time"
+                  f" {'met' if ok_t else 'NOT met'}, memory {'met' if ok_m else 'NOT met'}"
                   + (" (extrapolated)." if "extrapolated" in t else ".")]
     old = RESULTS / "rock_agreement.md"
     if old.is_file():

@@ -37,7 +37,9 @@ class RockGANConfig:
     # gave every input slice nearly the same porosity (held-out Berea 64³: std 0.010 against 0.036 in
     # real crops) because nothing but D tied a volume's porosity to its slice's rock. Measured (CPU
     # A/B, crop 32, docs/results/rock_porosity_ab): μ 100 brings the porosity KL from 0.91 to 0.28 but
-    # raises the S2-length and permeability KLs; hence off by default until a full-size run decides.
+    # raises the S2-length and permeability KLs. The shipped models (CPU, crop 32, width 8) use μ 100
+    # with decay 16 (held-out 64³ porosity KL Berea 1.05 → 0.72, Ketton 1.82 → 0.70, surface and Euler
+    # KLs worse for Berea: resources/models/rock_*.md); still 0 by default for other data until measured there.
     porosity_weight: float = 0.0  # μ of μ·mean_b (φ̄(G(E(s_b), z_b)) − φ(x_b))²: x_b is the crop s_b was cut from
     crop: int = 64           # training crop edge (voxels); the slice is the crop's central z-slice
     # Size independence (see PADDING_NOTE below). Checkpoints saved before these fields existed
