@@ -202,3 +202,15 @@ def test_ddp_two_processes_on_cpu(tmp_path):
     for net, sd in ck["models"].items():
         for k, v in sd.items():
             assert torch.equal(v, resumed[net][k]), (net, k)
+
+
+def test_a_slice_reach_longer_than_the_training_crops_is_warned_about():
+    """decay 16 at crop 32 produced volumes without pores far from the slice: the trainer says so first."""
+    from core.rock.config import RockGANConfig
+
+    assert RockGANConfig(crop=64, decay=4).reach_warning() is None  # the defaults
+    assert RockGANConfig(crop=32, decay=4).reach_warning() is None
+    assert RockGANConfig(crop=128, decay=16).reach_warning() is None
+    msg = RockGANConfig(crop=32, decay=16).reach_warning()
+    assert msg and "decay 16" in msg and "at most 4" in msg and "at least 128" in msg
+    assert "at most 8" in RockGANConfig(crop=64, decay=16).reach_warning()

@@ -116,6 +116,9 @@ def cmd_train(args) -> int:
 
     cfg = RockGANConfig(channels=args.channels, d_channels=args.channels, rec_weight=args.rec_weight, crop=args.crop,
                         porosity_weight=args.porosity_weight, decay=args.decay)
+    warning = cfg.reach_warning()
+    if warning and not args.resume:
+        _note(warning)
     return _run_training(args, train, cfg)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 from ..errors import InputError
@@ -9,6 +10,7 @@ from ..errors import InputError
 FACTOR = 4             # E downsamples the slice by 4 (two stride-2 convs); G upsamples by 4
 MIN_SLICE = 4 * FACTOR  # smallest slice edge: the coarsest feature map must be at least 4×4
 PADDING_MODES = ("zeros", "replicate", "reflect")
+FAR_WEIGHT = 0.05      # the slice weight w(d) every training crop should reach at its far end (see reach_warning)
 
 # PADDING_NOTE. With zero padding and every training crop crop³ with the slice at its centre, the
 # distance to the z faces was a perfect proxy for the distance to the slice, and G learnt to draw
@@ -37,9 +39,8 @@ class RockGANConfig:
     # gave every input slice nearly the same porosity (held-out Berea 64³: std 0.010 against 0.036 in
     # real crops) because nothing but D tied a volume's porosity to its slice's rock. Measured (CPU
     # A/B, crop 32, docs/results/rock_porosity_ab): μ 100 brings the porosity KL from 0.91 to 0.28 but
-    # raises the S2-length and permeability KLs. The shipped models (CPU, crop 32, width 8) use μ 100
-    # with decay 16 (held-out 64³ porosity KL Berea 1.05 → 0.72, Ketton 1.82 → 0.70, surface and Euler
-    # KLs worse for Berea: resources/models/rock_*.md); still 0 by default for other data until measured there.
+    # raises the S2-length and permeability KLs; hence off by default until a full-size run decides.
+    # Its decay-16 companion is only sound with deep enough crops: see reach_warning.
     porosity_weight: float = 0.0  # μ of μ·mean_b (φ̄(G(E(s_b), z_b)) − φ(x_b))²: x_b is the crop s_b was cut from
     crop: int = 64           # training crop edge (voxels); the slice is the crop's central z-slice
     # Size independence (see PADDING_NOTE below). Checkpoints saved before these fields existed
@@ -64,6 +65,24 @@ class RockGANConfig:
         if lo % FACTOR or hi % FACTOR or lo < MIN_SLICE or hi < lo:
             raise InputError(f"The crop depths must be multiples of {FACTOR}, at least {MIN_SLICE}, "
                              f"with depth_min ≤ depth_max (got {lo}…{hi}).")
+
+    def reach_warning(self) -> str | None:
+        """A warning when the slice's pull w(d) = exp(-d/decay) stays above 5 % across the shallowest
+        training crop: G then never sees the far field and invents it in deeper volumes.
+
+        Why: models trained at crop 32 (depths 24–48) with decay 16 drew 64³ and 100³ volumes whose
+        porosity ran from 0.3–0.45 a few planes from the slice to almost 0 beyond ~30 voxels (Berea,
+        mean over 4 realisations), while crop 64 with decay 4 stays within 0.07–0.22 over 100 planes.
+        """
+        lo = self.depth_range()[0]
+        w_far = math.exp(-(lo / 2) / self.decay)
+        if w_far <= FAR_WEIGHT:
+            return None
+        return (f"With decay {self.decay:g} and training crops as shallow as {lo} voxels, the slice's weight never "
+                f"falls below {w_far:.2f} in training, so planes further than about {lo // 2} voxels from the slice "
+                f"will be guessed, not learnt (measured: decay 16 at crop 32 left the outer planes of 100³ volumes "
+                f"almost without pores). Use a decay of at most {lo / 6:g} or a larger --crop "
+                f"(at least {math.ceil(6 * self.decay * 4 / 3 / FACTOR) * FACTOR} for this decay).")
 
     def depth_range(self) -> tuple[int, int]:
         """(min, max) training crop depth, multiples of FACTOR."""
