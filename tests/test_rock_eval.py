@@ -180,9 +180,11 @@ def test_evaluate_writes_table_json_and_figures(tiny_setup):
     assert all(30 <= p[0] <= 60 - 16 for p in data["positions"]["real"] + data["positions"]["real_control"])
     assert data["heldout_z_start"] == 30 and data["n"] == 6 and data["slice_axis"] == 0
     assert len(data["samples"]["ours"][0]["s2"]["z"]) == 9
+    assert len(data["samples"]["ours"][0]["porosity_profile_z"]) == 16
+    assert "## Porosity along z" in md and "| real (held-out) (n=6) |" in md and "| ours (n=6) |" in md
     names = {p.name for p in res.figures}
     assert names == {"s2_curves.png", "hist_porosity.png", "hist_s2_corr_length.png",
-                     "hist_surface_area_density.png", "hist_euler_density.png"}
+                     "hist_surface_area_density.png", "hist_euler_density.png", "porosity_profile.png"}
     for p in res.figures:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert rebuild_table(res.json_path) == md  # the table can be rebuilt from the JSON
@@ -241,3 +243,21 @@ def test_evaluate_cancel_and_cli(tiny_setup, capsys):
     assert json.loads((out / "results.json").read_text())["models"]["ours"]["path"] == str(ck_ours)
     rc = eval_main(["rock", "eval", "--model", "nosuchrock", "--data", str(vol), "--out", str(out), "-q"])
     assert rc == 1 and "shipped" in capsys.readouterr().err
+
+
+def test_porosity_profile_shows_pores_fading_away_from_the_slice():
+    """The fault Table 1 missed: porous near the central plane, empty at the faces."""
+    from core.rock.evaluate import profile_section, profile_stats, sample_properties
+
+    z = np.abs(np.arange(32) - 16)[:, None, None]
+    rng = np.random.default_rng(0)
+    fading = [(rng.random((32, 24, 24)) < 0.3 * np.exp(-z / 6)).astype(np.uint8) for _ in range(3)]
+    flat = [(rng.random((32, 24, 24)) < 0.15).astype(np.uint8) for _ in range(3)]
+    samples = {"real": [sample_properties(v, 1.0, permeability=False) for v in flat],
+               "ours": [sample_properties(v, 1.0, permeability=False) for v in fading]}
+    real, ours = profile_stats(samples["real"]), profile_stats(samples["ours"])
+    assert abs(real["faces"] - real["centre"]) < 0.03
+    assert ours["centre"] > 0.25 and ours["faces"] < 0.03 and ours["min"] < 0.02
+    md = "\n".join(profile_section(samples, ["real", "ours"]))
+    assert f"| ours (n=3) | {ours['faces']:.4f} | " in md
+    assert profile_section({"real": [{"porosity": 0.1}]}, ["real"]) == []  # results saved before profiles
