@@ -39,6 +39,13 @@ ROCK_DATA = {
               "source, 3.0 µm assumed. Held-out part (z ≥ 192) never used in training.",
 }
 ROCK_FILE = {"berea": "berea_400", "ketton": "ketton_256"}
+PROFILE = {
+    "berea": "the mean porosity of the generated planes dips to 0.07–0.10 around planes 44–50 of 64 (one side of "
+             "the slice) against 0.17–0.20 real everywhere.",
+    "ketton": "a band of almost pore-free planes just past the input slice (planes 36–48 of 64: 0.00–0.03 against "
+              "0.10–0.15 real), which the whole-crop porosity KL averages away. Do not use this model for flow "
+              "across the slice.",
+}
 
 
 def _evaluation(how: str, report: Path) -> str:
@@ -71,7 +78,9 @@ def rock(rock: str) -> dict:
                "input slices than real crops do (G follows the slice near the centre and paints average rock away "
                "from it), and for Berea the pores connect less than in real rock (permeability too low). On the "
                "GPU this model trained at about 3 steps/s against 20 for the DCGAN beside it; the cause is open (not "
-               "the replicate padding alone: on the CPU it costs +25 % per step over zero padding)."),
+               "the replicate padding alone: on the CPU it costs +25 % per step over zero padding).\n\n"
+               f"Porosity along z (`docs/results/rock_{rock}/profile/`, measured after this card's first version): "
+               + PROFILE[rock]),
         evaluation=_evaluation(f"`{eval_cmd}` (held-out part only); full output in `docs/results/rock_{rock}/`.",
                                table),
     )
