@@ -80,6 +80,9 @@ def test_training_reduces_the_slice_loss(trained):
     assert len(rec) == 30 and np.mean(rec[-5:]) < 0.5 * rec[0]
     losses = {r["name"] for r in read_log(trained / "log.csv") if r["kind"] == "loss"}
     assert losses == {"loss_d", "loss_g_adv", "rec", "porosity_mse"}
+    checks = {r["name"]: r["value"] for r in read_log(trained / "log.csv") if r["kind"] == "check"}
+    assert {"porosity_far", "porosity_near", "porosity_fake", "porosity_real"} <= set(checks)
+    assert all(0 <= checks[k] <= 1 for k in ("porosity_far", "porosity_near"))
 
 
 def test_porosity_term_pulls_each_volume_to_its_crops_porosity(tmp_path):

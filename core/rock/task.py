@@ -113,8 +113,18 @@ class RockGANTask:
         gen = torch.Generator().manual_seed(0)
         z = torch.randn((real.shape[0],) + noise_shape(self.cfg, *real.shape[2:]), generator=gen).to(ctx.device)
         E, G = ctx.raw["encoder"].eval(), ctx.raw["generator"].eval()
-        fake = G(E(s), z).float()
+        code = E(s)
+        fake = G(code, z).float()
         c = fake.shape[2] // 2
+        # Far field: the same slices drawn three times as deep as the crops. Real rock is stationary,
+        # so the planes beyond the crop's reach should be as porous as the rest; a model whose decay
+        # outreaches its crops loses its pores there (see RockGANConfig.reach_warning).
+        deep = noise_shape(self.cfg, 3 * real.shape[2], *real.shape[3:])
+        zd = torch.randn((2,) + deep, generator=gen).to(ctx.device)
+        far = (G([h[:2] for h in code], zd).float() >= 0.5).float()
+        third = far.shape[2] // 3
         return {"rec": slice_loss(fake, s).item(),
                 "slice_match": ((fake[:, :, c] >= 0.5).float() == s).float().mean().item(),
-                "porosity_fake": (fake >= 0.5).float().mean().item(), "porosity_real": real.mean().item()}
+                "porosity_fake": (fake >= 0.5).float().mean().item(), "porosity_real": real.mean().item(),
+                "porosity_far": torch.cat([far[:, :, :third // 2], far[:, :, -(third // 2):]], 2).mean().item(),
+                "porosity_near": far[:, :, third:2 * third].mean().item()}
