@@ -10,7 +10,12 @@ from ..errors import InputError
 FACTOR = 4             # E downsamples the slice by 4 (two stride-2 convs); G upsamples by 4
 MIN_SLICE = 4 * FACTOR  # smallest slice edge: the coarsest feature map must be at least 4×4
 PADDING_MODES = ("zeros", "replicate", "reflect")
-FAR_WEIGHT = 0.05      # the slice weight w(d) every training crop should reach at its far end (see reach_warning)
+FAR_WEIGHT = 0.05      # w(d) below which the slice no longer shapes a plane (reach_warning, core.rock.tiled)
+
+
+def slice_reach(decay: float) -> float:
+    """Voxels from the slice within which its pull w(d) = exp(-d/decay) is above FAR_WEIGHT (≈ 3·decay)."""
+    return decay * math.log(1 / FAR_WEIGHT)
 
 # PADDING_NOTE. With zero padding and every training crop crop³ with the slice at its centre, the
 # distance to the z faces was a perfect proxy for the distance to the slice, and G learnt to draw
@@ -75,14 +80,17 @@ class RockGANConfig:
         mean over 4 realisations), while crop 64 with decay 4 stays within 0.07–0.22 over 100 planes.
         """
         lo = self.depth_range()[0]
-        w_far = math.exp(-(lo / 2) / self.decay)
-        if w_far <= FAR_WEIGHT:
+        reach = slice_reach(self.decay)
+        if lo / 2 >= reach:
             return None
+        per_decay = reach / self.decay
+        # the shallowest crop is 3/4 of the crop edge (depth_range): it must be 2·reach deep
+        crop_needed = math.ceil(2 * reach * 4 / 3 / FACTOR) * FACTOR
         return (f"With decay {self.decay:g} and training crops as shallow as {lo} voxels, the slice's weight never "
-                f"falls below {w_far:.2f} in training, so planes further than about {lo // 2} voxels from the slice "
-                f"will be guessed, not learnt (measured: decay 16 at crop 32 left the outer planes of 100³ volumes "
-                f"almost without pores). Use a decay of at most {lo / 6:g} or a larger --crop "
-                f"(at least {math.ceil(6 * self.decay * 4 / 3 / FACTOR) * FACTOR} for this decay).")
+                f"falls below {math.exp(-(lo / 2) / self.decay):.2f} in training, so planes further than about "
+                f"{lo // 2} voxels from the slice will be guessed, not learnt (measured: decay 16 at crop 32 left the "
+                f"outer planes of 100³ volumes almost without pores). Use a decay of at most "
+                f"{lo / 2 / per_decay:.1f} or a larger --crop (at least {crop_needed} for this decay).")
 
     def depth_range(self) -> tuple[int, int]:
         """(min, max) training crop depth, multiples of FACTOR."""

@@ -15,8 +15,9 @@ group) of the whole volume. How they are obtained, per stage of G:
   the voxels); the caches cost 2 × 4c channels / 64 + 2 × 2c / 8 values per output voxel
   (c = 16: ~10 bytes per voxel in float16, 170 MB at 256³), transient during each stage.
 * fine (full resolution) stage: statistics ESTIMATED from a stratified sample of z-planes (all rows
-  and columns): every plane within ``NEAR`` voxels of the input slice, or 3·decay when that is
-  more (where the lifted slice features act: their weight exp(-d/decay) is still 5 % at 3·decay) and the first/last coarse cell (zero padding at the volume edges) count once; of
+  and columns): every plane within ``NEAR`` voxels of the input slice, or within its reach
+  (config.slice_reach, ≈ 3·decay) when that is more, where the lifted slice features act, and the
+  first/last coarse cell (zero padding at the volume edges) count once; of
   the remaining far planes, whose statistics are stationary along z (noise only), one pair of
   coarse cells in every ``fine_sample`` pairs is computed and stands for its group
   (``fine_sample=1``: every plane, exact). Each sampled slab is computed with its true context from
@@ -61,14 +62,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import FACTOR
+from .config import FACTOR, slice_reach
 from .model import Generator, centre_weight
 
 HALO = 1            # coarse cells of mid-stage context around a final tile (covers the fine RF: 3 voxels)
 NEAR = 24           # voxels either side of the slice whose fine statistics are always computed
-# ... at least NEAR_DECAYS·decay: measured on a decay-16 model (rock_berea.pt, width 8, 128³) the fixed
-# 24 gave 98.76 % voxel agreement with the whole pass and porosity +0.012; 48 (3·decay) 99.989 %.
-NEAR_DECAYS = 3
+# ... at least the slice's reach (slice_reach, ≈ 3·decay): measured on a decay-16 model (width 8, 128³)
+# the fixed 24 gave 98.76 % voxel agreement with the whole pass and porosity +0.012; 48 gave 99.989 %.
 FINE_SAMPLE = 4     # one far coarse-cell pair in this many is computed for the fine statistics
 # Fine statistics could also sample y (16-row stripes per FINE_YSTEP rows, plus the 16 edge rows):
 # measured at 128³ (8 of 24 rows): 99.77–99.84 % agreement and slower (many small convs), so off by
@@ -341,7 +341,7 @@ class TiledGenerator:
         if self.fine_sample <= 1:
             return [(i, 1.0) for i in range(n)]
         c = self.full // 2
-        reach = max(NEAR, math.ceil(NEAR_DECAYS * self.G.decay))
+        reach = max(NEAR, math.ceil(slice_reach(self.G.decay)))
         near = set(range(max((c - reach) // FACTOR, 0), min(-(-(c + reach) // FACTOR), n))) | {0, n - 1}
         cells = {i: 1.0 for i in near}
         k = 2 * self.fine_sample  # pairs of cells: thin slabs make oneDNN fall back to a slow conv
