@@ -18,13 +18,37 @@ def test_kl_zero_for_identical_sets_and_positive_otherwise():
 
 
 def test_kl_matches_hand_computation():
-    # two values each, 2 bins over [0, 1]; pseudo-count 0.5
+    # 2 bins over the real range [0, 0.9] plus an overflow bin each side; pseudo-count 0.5 in all 4
     a = [0.0, 0.1, 0.2, 0.9]
-    b = [0.8, 0.9, 1.0, 0.1]
-    p = np.array([3 + 0.5, 1 + 0.5]) / 5.0
-    q = np.array([1 + 0.5, 3 + 0.5]) / 5.0
+    b = [0.8, 0.9, 1.0, -0.5, 0.1]
+    p = np.array([0 + 0.5, 3 + 0.5, 1 + 0.5, 0 + 0.5]) / 6.0
+    q = np.array([1 + 0.5, 1 + 0.5, 2 + 0.5, 1 + 0.5]) / 7.0
     expected = float(np.sum(p * np.log(p / q)))
     assert kl_divergence(a, b, bins=2) == pytest.approx(expected, rel=1e-12)
+
+
+def test_outliers_of_the_other_set_cannot_hide_a_bad_fit():
+    # The artefact of the first convention (bins over both sets' range): a few huge generated values
+    # squeezed every real value into one bin, and a model far off the real shape scored near zero.
+    rng = np.random.default_rng(5)
+    real = rng.lognormal(6.0, 0.5, 200)                      # ~400 mD, up to a few thousand
+    wrong = rng.lognormal(4.0, 1.5, 200)                     # mostly far lower, wider
+    with_outliers = np.concatenate([wrong, [3.0e5, 1.5e5]])  # plus two 100,000 mD outliers
+    floor = real_vs_real_floor(real, n=200)[0]
+    assert kl_divergence(real, wrong) > 3 * floor
+    # outliers beyond the real range only move mass into the overflow bin: the KL cannot drop
+    assert kl_divergence(real, with_outliers) >= kl_divergence(real, wrong) - 1e-9
+    # and the bins depend on the real set alone
+    assert kl_divergence(real, with_outliers, bins=10) == pytest.approx(
+        kl_divergence(real, np.concatenate([wrong, [1e9, 1e9]]), bins=10), rel=1e-12)
+
+
+def test_mass_beyond_the_real_range_is_punished():
+    rng = np.random.default_rng(6)
+    real = rng.uniform(0, 1, 1000)
+    half_out = np.concatenate([rng.uniform(0, 1, 500), rng.uniform(5, 6, 500)])
+    # half of the other set lies outside: every in-range q_i halves, KL ≈ ln 2
+    assert kl_divergence(real, half_out) == pytest.approx(np.log(2), abs=0.05)
 
 
 def test_kl_grows_with_shift_and_handles_constant_sets():

@@ -84,13 +84,13 @@ class PropertyComparePanel(QWidget):
                 it = QTableWidgetItem(text)
                 if j == 3:
                     it.setData(Qt.UserRole, kl)
-                    it.setToolTip(note or "KL(reference ‖ realisations), nats; 50 bins, pseudo-count 0.5")
+                    it.setToolTip(note or "KL(reference ‖ realisations), nats; 50 bins over the reference range + 2 overflow bins, pseudo-count 0.5")
                     it.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 self.kl_table.setItem(i, j, it)
         notes = [f"{label}: {note}" for (label, _, _, _, _, note) in rows if note]
         self.kl_note.setText(f"Reference: {html.escape(comp.reference_label)}; voxel size "
                              f"{comp.voxel_size_um:g} µm.{extra_note} KL(reference ‖ realisations) in nats "
-                             "(core.compare: 50 bins over both sets, pseudo-count 0.5); few samples give noisy KL."
+                             "(core.compare: 50 bins over the reference range plus overflow bins, pseudo-count 0.5); few samples give noisy KL."
                              + ("<br>" + "<br>".join(html.escape(n) for n in notes) if notes else ""))
 
     def clear(self) -> None:
