@@ -92,6 +92,9 @@ def test_fine_statistics_sample_stands_for_every_plane(model):
     cells = tg.fine_sample_cells()
     assert sum(w for _, w in cells) == pytest.approx(100)  # the weights count every coarse cell once
     assert len(cells) < 60 and {0, 99, 50} <= {i for i, _ in cells}
+    # up to 128 planes deep every plane counts: sampling would save nothing there
+    shallow = TiledGenerator(model.generator, code, 128, 16, 16).fine_sample_cells()
+    assert shallow == [(i, 1.0) for i in range(32)]
 
 
 def test_planes_the_slice_still_shapes_are_always_in_the_fine_statistics():

@@ -20,7 +20,7 @@ group) of the whole volume. How they are obtained, per stage of G:
   first/last coarse cell (zero padding at the volume edges) count once; of
   the remaining far planes, whose statistics are stationary along z (noise only), one pair of
   coarse cells in every ``fine_sample`` pairs is computed and stands for its group
-  (``fine_sample=1``: every plane, exact). Each sampled slab is computed with its true context from
+  (``fine_sample=1``, or a domain at most EXACT_CELLS coarse cells deep: every plane, exact). Each sampled slab is computed with its true context from
   the mid cache, so the estimate has no edge bias. Memory: the sample's conv-1 output is kept
   between the two statistics passes (c = 16 at 256³: ~28 of 64 cells, ~0.5 GB in float32).
 * Measured on a partly trained c = 16 model (benchmarks/results/rock.md): freezing all six GNs
@@ -69,7 +69,13 @@ HALO = 1            # coarse cells of mid-stage context around a final tile (cov
 NEAR = 24           # voxels either side of the slice whose fine statistics are always computed
 # ... at least the slice's reach (slice_reach, ≈ 3·decay): measured on a decay-16 model (width 8, 128³)
 # the fixed 24 gave 98.76 % voxel agreement with the whole pass and porosity +0.012; 48 gave 99.989 %.
-FINE_SAMPLE = 4     # one far coarse-cell pair in this many is computed for the fine statistics
+FINE_SAMPLE = 2     # one far coarse-cell pair in this many is computed for the fine statistics
+# 2, not 4 (the first value): the shipped width-8 Berea model (crop 48, decay 6) draws planes whose
+# statistics ripple along z, and one pair in four aliased that ripple: 99.35–99.43 % voxel agreement
+# with the whole pass at 96³ (porosity +0.006). One in two: 99.74–99.97 % at 96³–128³, 256³ in 4.1 s
+# against 3.8 s; every plane (exact): 4.7 s.
+EXACT_CELLS = 32    # domains up to this many coarse cells (128 planes) deep use every plane: sampling saves
+                    # nothing there (same model, 96³: 0.18 s exact against 0.23 s sampled)
 # Fine statistics could also sample y (16-row stripes per FINE_YSTEP rows, plus the 16 edge rows):
 # measured at 128³ (8 of 24 rows): 99.77–99.84 % agreement and slower (many small convs), so off by
 # default: every row is used.
@@ -338,7 +344,7 @@ class TiledGenerator:
     def fine_sample_cells(self) -> list[tuple[int, float]]:
         """(coarse cell, weight) whose planes give the fine statistics (all cells for small domains)."""
         n = self.nc[0]
-        if self.fine_sample <= 1:
+        if self.fine_sample <= 1 or n <= EXACT_CELLS:
             return [(i, 1.0) for i in range(n)]
         c = self.full // 2
         reach = max(NEAR, math.ceil(slice_reach(self.G.decay)))
