@@ -14,7 +14,7 @@ Conventions (the numbers depend on them, so they are fixed here and written into
   generated mass outside it lands in the overflow bins and lowers every in-range q_i, which is what
   KL(real ‖ other) should punish; the bins no longer depend on the other set at all.
 - Smoothing: each bin gets a pseudo-count ``alpha`` (0.5, the Krichevsky–Trofimov estimator)
-  before normalising, p_i = (n_i + α) / (n + α·bins). This keeps KL finite when a bin of the
+  before normalising, p_i = (n_i + α) / (n + α·(bins + 2)), overflow bins included. This keeps KL finite when a bin of the
   second set is empty, and is stated in every table.
 - KL(P ‖ Q) = Σ p_i ln(p_i / q_i) in nats, P = the first (real) set.
 """
