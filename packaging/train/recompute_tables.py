@@ -31,15 +31,15 @@ def _dump(data: dict) -> str:
     return json.dumps(rock_eval.jsonable(data), separators=(",", ":")) + "\n"
 
 
-def _rock(json_path: Path) -> tuple[dict, str]:
-    data = json.loads(json_path.read_text(encoding="utf-8"))
+def _rock(old_json: str) -> tuple[dict, str]:
+    data = json.loads(old_json)
     md, comps = rock_eval._build_markdown(data)
     data["comparisons"] = [c.to_dict() for c in comps]
     return data, md
 
 
-def _texture(json_path: Path, old_md: str) -> tuple[dict, str]:
-    data = json.loads(json_path.read_text(encoding="utf-8"))
+def _texture(old_json: str, old_md: str) -> tuple[dict, str]:
+    data = json.loads(old_json)
     data["comparisons"] = texture_eval.compare_all(data)
     data["class_check"] = texture_eval.class_check(data)  # from the property vectors: unchanged, recomputed anyway
     # the evaluation's date is only in its table (build_markdown takes it as an argument)
@@ -64,12 +64,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="report what would change, write nothing")
     args = ap.parse_args(argv)
-    changed = 0
-    for kind, j, t in tables():
-        old_md = t.read_text(encoding="utf-8") if t else ""
-        data, md = _rock(j) if kind == "rock" else _texture(j, old_md)
+    changed, found = 0, tables()
+    for kind, j, t in found:
+        old_json, old_md = j.read_text(encoding="utf-8"), (t.read_text(encoding="utf-8") if t else "")
+        data, md = _rock(old_json) if kind == "rock" else _texture(old_json, old_md)
         new_json = _dump(data)
-        diff = (new_json != j.read_text(encoding="utf-8")) or (t is not None and md != old_md)
+        diff = (new_json != old_json) or (t is not None and md != old_md)
         changed += diff
         print(f"{'changed' if diff else 'same   '} {j.relative_to(ROOT)}" + (f" + {t.name}" if t else ""))
         if diff and not args.check:
@@ -78,7 +78,7 @@ def main(argv=None) -> int:
                 t.write_text(md, encoding="utf-8")
                 if any(t.parent.glob("hist_*.png")):
                     (rock_eval if kind == "rock" else texture_eval).write_figures(data, t.parent)
-    print(f"{changed} of {len(tables())} evaluations {'would change' if args.check else 'rewritten'}")
+    print(f"{changed} of {len(found)} evaluations {'would change' if args.check else 'rewritten'}")
     return 1 if (args.check and changed) else 0
 
 
