@@ -10,6 +10,7 @@ from ..errors import InputError
 FACTOR = 4             # E downsamples the slice by 4 (two stride-2 convs); G upsamples by 4
 MIN_SLICE = 4 * FACTOR  # smallest slice edge: the coarsest feature map must be at least 4×4
 PADDING_MODES = ("zeros", "replicate", "reflect")
+G_NORMS = ("group", "pixel")
 FAR_WEIGHT = 0.05      # w(d) below which the slice no longer shapes a plane (reach_warning, core.rock.tiled)
 
 
@@ -53,6 +54,12 @@ class RockGANConfig:
     padding_mode: str = "replicate"  # padding of E's and G's convs: "zeros" (legacy) | "replicate" | "reflect"
     depth_min: int = 0       # training crop depth drawn per batch from multiples of 4 in [depth_min, depth_max];
     depth_max: int = 0       # 0 = automatic: 3/4·crop … 3/2·crop (y/x stay crop); legacy: both = crop
+    # G's normalisation (core.rock.model): "group" (every model before this field; GroupNorm over the
+    # whole volume) or "pixel" (per voxel, local). Why "pixel" exists: with GroupNorm the far field
+    # depended on the volume's shape (a Ketton model drew 0.17–0.21 porosity far from the slice in
+    # 144-deep training checks but 0.02 in 128³ volumes), because whole-volume statistics carry the
+    # slice's influence everywhere.
+    g_norm: str = "group"
 
     def __post_init__(self):
         if self.crop % FACTOR or self.crop < MIN_SLICE:
@@ -66,6 +73,8 @@ class RockGANConfig:
             raise InputError("decay must be positive.")
         if self.padding_mode not in PADDING_MODES:
             raise InputError(f"padding_mode must be one of {', '.join(PADDING_MODES)} (got {self.padding_mode!r}).")
+        if self.g_norm not in G_NORMS:
+            raise InputError(f"g_norm must be one of {', '.join(G_NORMS)} (got {self.g_norm!r}).")
         lo, hi = self.depth_range()
         if lo % FACTOR or hi % FACTOR or lo < MIN_SLICE or hi < lo:
             raise InputError(f"The crop depths must be multiples of {FACTOR}, at least {MIN_SLICE}, "

@@ -11,6 +11,7 @@ from ..jobs import TaskState, ensure_state
 from .config import FACTOR, MIN_SLICE
 from .load import RockModel, load_model
 from .model import noise_shape
+from .slabs import SlabGenerator
 from .tiled import DEFAULT_TILE_BYTES, TILED_MODES, TiledGenerator
 
 
@@ -57,8 +58,10 @@ def generate(model, slice2d, depth: int, count: int, seed: int, state: TaskState
     Volumes larger than 64³ are computed tile by tile (core.rock.tiled): peak memory about
     ``tile_budget_bytes`` (default 512 MiB) plus ~10 bytes per voxel of half-resolution caches
     (channels 16) plus the output itself, whatever the size; the result does not depend on the
-    tile budget. ``tiled``: None = automatic, True/False to force the tiled/whole pass. Models with
-    ``padding_mode`` "reflect" always use the whole pass (with a notice).
+    tile budget. ``tiled``: None = automatic, True/False to force the tiled/whole pass. GroupNorm
+    models with ``padding_mode`` "reflect" always use the whole pass (with a notice). Models with a
+    local norm (``g_norm`` "pixel") are tiled by core.rock.slabs instead: exact, any padding, and
+    ~1.25·c bytes per voxel of caches (c = channels).
     """
     state = ensure_state(state)
     if not isinstance(model, RockModel):
@@ -75,7 +78,8 @@ def generate(model, slice2d, depth: int, count: int, seed: int, state: TaskState
     full = nz[1] * FACTOR
     if tiled is None:
         tiled = full * sp.size > WHOLE_VOXELS
-    if tiled and getattr(model.generator, "padding_mode", "zeros") not in TILED_MODES:
+    local = getattr(model.generator, "norm", "group") == "pixel"
+    if tiled and not local and getattr(model.generator, "padding_mode", "zeros") not in TILED_MODES:
         # core.rock.tiled reproduces zero and replicate padding only ("reflect" does not commute
         # with its sub-pixel upsampling): such models run as one whole pass.
         tiled = False
@@ -83,7 +87,9 @@ def generate(model, slice2d, depth: int, count: int, seed: int, state: TaskState
                        "does not support: the volume is generated in one pass, which needs more memory.")
     c = model.config.channels
     budget = DEFAULT_TILE_BYTES if tile_budget_bytes is None else int(tile_budget_bytes)
-    if tiled:  # outputs + tile working set + the mid-stage caches (2 × 2c channels at 1/8, float16)
+    if tiled and local:  # outputs + box working set + coarse and mid caches (4c at 1/64, 2c at 1/8, float32)
+        need = count * depth * h * w + budget + full * sp.size * c * 5 // 4
+    elif tiled:  # outputs + tile working set + the mid-stage caches (2 × 2c channels at 1/8, float16)
         need = count * depth * h * w + budget + full * sp.size * c // 2
     else:  # the whole pass holds ~40·c bytes per voxel at its widest (measured)
         need = full * sp.size * 40 * c
@@ -94,7 +100,8 @@ def generate(model, slice2d, depth: int, count: int, seed: int, state: TaskState
     vols, matches = [], []
     with torch.inference_mode():
         code = model.encoder(torch.from_numpy(sp).float()[None, None].to(dev))
-        tg = TiledGenerator(model.generator, code, full, *sp.shape, budget_bytes=budget) if tiled else None
+        tiler = SlabGenerator if local else TiledGenerator
+        tg = tiler(model.generator, code, full, *sp.shape, budget_bytes=budget) if tiled else None
         for i in range(count):
             state.report(i / count, f"Generating realisation {i + 1} of {count}")
             z = torch.randn((1,) + nz, generator=gen).to(dev)

@@ -8,6 +8,11 @@ free (different z → different volumes). The central slice is at index 4L // 2.
 D(x): volume → a patch map of realism scores (hinge loss, spectral norm, no normalisation).
 GroupNorm (not BatchNorm) in E and G: no running statistics, so one sample is generated the same
 whatever else is in the batch, train and eval behave alike, and DDP has no buffers to sync.
+G's norm is configurable (RockGANConfig.g_norm): "group" normalises each channel group over the
+whole volume, so the far field (where G sees only noise) is scaled by statistics that depend on
+the volume's depth and on how much of it lies near the slice; "pixel" (ProGAN's PixelNorm,
+per voxel across channels) is local, so G is a plain convolution stack with a finite reach and
+every plane further than that from the slice is drawn the same way whatever the volume's shape.
 """
 
 from __future__ import annotations
@@ -38,13 +43,34 @@ class Block2d(nn.Module):
         return F.leaky_relu(self.norm(self.conv(x)), 0.2)
 
 
-class Block3d(nn.Module):
-    """3×3×3 conv → GroupNorm → LeakyReLU."""
+class PixelNorm(nn.Module):
+    """Per-voxel RMS normalisation across channels, then a per-channel affine (local: no spatial statistics)."""
 
-    def __init__(self, cin: int, cout: int, padding_mode: str = "zeros"):
+    def __init__(self, channels: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        # same parameter names and shapes as GroupNorm's affine, so --init can start from a GroupNorm model
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x):
+        x = x * torch.rsqrt(x.pow(2).mean(1, keepdim=True) + self.eps)
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        return x * self.weight.view(shape) + self.bias.view(shape)
+
+
+def make_norm(kind: str, channels: int) -> nn.Module:
+    """G's normalisation layer: "group" (GroupNorm over the volume) or "pixel" (PixelNorm, local)."""
+    return PixelNorm(channels) if kind == "pixel" else nn.GroupNorm(_groups(channels), channels)
+
+
+class Block3d(nn.Module):
+    """3×3×3 conv → norm (GroupNorm or PixelNorm) → LeakyReLU."""
+
+    def __init__(self, cin: int, cout: int, padding_mode: str = "zeros", norm: str = "group"):
         super().__init__()
         self.conv = nn.Conv3d(cin, cout, 3, 1, 1, padding_mode=padding_mode)
-        self.norm = nn.GroupNorm(_groups(cout), cout)
+        self.norm = make_norm(norm, cout)
 
     def forward(self, x):
         return F.leaky_relu(self.norm(self.conv(x)), 0.2)
@@ -67,9 +93,10 @@ class Encoder(nn.Module):
         return [f0, f1, f2]
 
 
-def centre_weight(depth: int, scale: int, full_depth: int, decay: float, like: torch.Tensor) -> torch.Tensor:
-    """w(d) for the ``depth`` cells of a map at 1/``scale`` resolution, shape (1,1,depth,1,1)."""
-    pos = torch.arange(depth, device=like.device, dtype=torch.float32) * scale + (scale - 1) / 2
+def centre_weight(depth: int, scale: int, full_depth: int, decay: float, like: torch.Tensor,
+                  start: int = 0) -> torch.Tensor:
+    """w(d) for ``depth`` cells (from cell ``start``) of a map at 1/``scale`` resolution, shape (1,1,depth,1,1)."""
+    pos = (torch.arange(depth, device=like.device, dtype=torch.float32) + start) * scale + (scale - 1) / 2
     w = torch.exp(-(pos - full_depth // 2).abs() / decay)
     return w.to(like.dtype).view(1, 1, depth, 1, 1)
 
@@ -86,11 +113,12 @@ class Generator(nn.Module):
 
     def __init__(self, cfg: RockGANConfig):
         super().__init__()
-        c, self.decay, pm = cfg.channels, cfg.decay, cfg.padding_mode
+        c, self.decay, pm, nm = cfg.channels, cfg.decay, cfg.padding_mode, cfg.g_norm
         self.padding_mode = pm  # read by core.rock.tiled (zeros, replicate); generate() runs "reflect" whole
-        self.coarse = nn.Sequential(Block3d(cfg.z_channels + 4 * c + 1, 4 * c, pm), Block3d(4 * c, 4 * c, pm))
-        self.mid = nn.Sequential(Block3d(4 * c + 2 * c + 1, 2 * c, pm), Block3d(2 * c, 2 * c, pm))
-        self.fine = nn.Sequential(Block3d(2 * c + c + 1, c, pm), Block3d(c, c, pm))
+        self.norm = nm          # "pixel": generated slab by slab (core.rock.slabs); "group": core.rock.tiled
+        self.coarse = nn.Sequential(Block3d(cfg.z_channels + 4 * c + 1, 4 * c, pm, nm), Block3d(4 * c, 4 * c, pm, nm))
+        self.mid = nn.Sequential(Block3d(4 * c + 2 * c + 1, 2 * c, pm, nm), Block3d(2 * c, 2 * c, pm, nm))
+        self.fine = nn.Sequential(Block3d(2 * c + c + 1, c, pm, nm), Block3d(c, c, pm, nm))
         self.out = nn.Conv3d(c, 1, 3, 1, 1, padding_mode=pm)
 
     def forward(self, h, z):
