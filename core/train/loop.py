@@ -127,6 +127,10 @@ def fit(task: Task, cfg: TrainConfig, *, state: TaskState | None = None) -> Trai
     """
     state = ensure_state(state)
     info, device = D.setup(select_device(cfg.device))
+    # Subnormal floats are 10–20× slower on x86 CPUs; flushing them to zero changes nothing we can
+    # measure (they are below 1e-38). Measured: a Ketton rock model switched to PixelNorm spent
+    # 27 s a training step in them instead of 3.7 s (forward + backward 10.7 s → 0.6 s).
+    torch.set_flush_denormal(True)
     ok = False
     try:
         result = _fit(task, cfg, state, info, device)
