@@ -295,6 +295,23 @@ CARDS = {"rock_berea": lambda: rock("berea"), "rock_ketton": lambda: rock("ketto
          "dcgan_bentheimer": dcgan_bentheimer}
 
 
+def write_index() -> Path:
+    """resources/models/README.md: every shipped model file with its card, size and title."""
+    folder = ROOT / "resources/models"
+    rows = []
+    for model in sorted(folder.glob("*.pt")):
+        card = model.with_suffix(".md")
+        title = card.read_text().splitlines()[0].lstrip("# ").strip() if card.is_file() else "(no card)"
+        rows.append(f"| `{model.name}` | [{card.name}]({card.name}) | {model.stat().st_size / 2**20:.1f} MiB | {title} |")
+    text = "\n".join([
+        "# Shipped models", "",
+        "Each model file `<stem>.pt` has its model card `<stem>.md` beside it: the exact training command, data and "
+        "split, steps, wall time, hardware and evaluation numbers. Written by `python packaging/train/cards.py`.", "",
+        "| model | model card | size | what it is |", "|---|---|---|---|", *rows, ""])
+    (folder / "README.md").write_text(text)
+    return folder / "README.md"
+
+
 def main(argv: list[str]) -> int:
     for stem in argv or list(CARDS):
         model = ROOT / "resources/models" / f"{stem}.pt"
@@ -304,6 +321,7 @@ def main(argv: list[str]) -> int:
         card = model_card(model, **CARDS[stem]())
         (ROOT / "resources/models" / f"{stem}.md").write_text(card)
         print(f"wrote resources/models/{stem}.md")
+    print(f"wrote {write_index().relative_to(ROOT)}")
     return 0
 
 
