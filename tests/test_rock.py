@@ -110,6 +110,26 @@ def test_porosity_term_pulls_each_volume_to_its_crops_porosity(tmp_path):
     assert last[1000.0] < 0.75 * last[0.0], last
 
 
+def test_profile_term_pulls_every_band_of_planes_to_the_crops_porosity(tmp_path):
+    from core.rock.task import profile_loss
+
+    fake = torch.zeros((1, 1, 10, 4, 4))
+    fake[:, :, :4] = 1.0  # bands of 4 planes: 1 and 0 (the last 2 planes make no full band)
+    real = torch.full((1, 1, 10, 4, 4), 0.5)
+    assert profile_loss(fake, real).item() == pytest.approx(0.25)
+    flat = torch.full((1, 1, 8, 4, 4), 0.5)
+    assert profile_loss(flat, real).item() == 0  # same mean porosity, flat along z: no cost
+    with pytest.raises(InputError, match="profile_weight"):
+        RockGANConfig(profile_weight=-1)
+    cfg = RockGANConfig(channels=8, z_channels=4, d_channels=8, crop=16, porosity_weight=1.0, profile_weight=50.0)
+    res = fit(RockGANTask(cfg, [blobs((40, 40, 40), seed=1)]),
+              TrainConfig(steps=4, batch_size=2, checkpoint_every=0, log_every=2, seed=0, device="cpu",
+                          out_dir=str(tmp_path / "run")))
+    logged = [r["value"] for r in read_log(tmp_path / "run" / "log.csv") if r["name"] == "profile_mse"]
+    assert len(logged) == 2 and all(v >= 0 for v in logged)
+    assert load_checkpoint(res.checkpoint)["config"]["profile_weight"] == 50.0
+
+
 def test_bad_inputs(untrained, tmp_path):
     with pytest.raises(InputError, match="at least 16"):
         generate(untrained, blobs((12, 40)), 8, 1, seed=0)

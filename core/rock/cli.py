@@ -31,6 +31,8 @@ def register(subparsers) -> None:
     p.add_argument("--porosity-weight", type=float, default=0.0, metavar="MU",
                    help="weight of each generated volume's porosity against the real crop its slice came from "
                         "(default 0: off)")
+    p.add_argument("--profile-weight", type=float, default=0.0, metavar="NU",
+                   help="weight of each band of 4 z-planes' porosity against the real crop's (default 0: off)")
     p.add_argument("--norm", choices=("group", "pixel"), default="group",
                    help="generator normalisation: group (GroupNorm over the volume) or pixel (per voxel, so far "
                         "planes do not depend on the volume's shape) (default group)")
@@ -118,7 +120,8 @@ def cmd_train(args) -> int:
     from .train import train
 
     cfg = RockGANConfig(channels=args.channels, d_channels=args.channels, rec_weight=args.rec_weight, crop=args.crop,
-                        porosity_weight=args.porosity_weight, decay=args.decay, g_norm=args.norm)
+                        porosity_weight=args.porosity_weight, decay=args.decay, g_norm=args.norm,
+                        profile_weight=args.profile_weight)
     warning = cfg.reach_warning()
     if warning and not args.resume:
         _note(warning)

@@ -48,6 +48,10 @@ class RockGANConfig:
     # raises the S2-length and permeability KLs; hence off by default until a full-size run decides.
     # Its decay-16 companion is only sound with deep enough crops: see reach_warning.
     porosity_weight: float = 0.0  # μ of μ·mean_b (φ̄(G(E(s_b), z_b)) − φ(x_b))²: x_b is the crop s_b was cut from
+    # ν of the profile term (core.rock.task.profile_loss): each band of 4 z-planes against the real
+    # crop's porosity. Added because models met the whole-volume porosity but drew pore-free planes
+    # far from the slice; off by default (0: every earlier model).
+    profile_weight: float = 0.0
     crop: int = 64           # training crop edge (voxels); the slice is the crop's central z-slice
     # Size independence (see PADDING_NOTE below). Checkpoints saved before these fields existed
     # load with LEGACY values (zero padding, fixed crop depth): they generate exactly as before.
@@ -67,8 +71,8 @@ class RockGANConfig:
         for f in ("channels", "z_channels", "d_channels"):
             if int(getattr(self, f)) < 1:
                 raise InputError(f"{f} must be at least 1.")
-        if not float(self.porosity_weight) >= 0:
-            raise InputError("porosity_weight cannot be negative.")
+        if not float(self.porosity_weight) >= 0 or not float(self.profile_weight) >= 0:
+            raise InputError("porosity_weight and profile_weight cannot be negative.")
         if not self.decay > 0:
             raise InputError("decay must be positive.")
         if self.padding_mode not in PADDING_MODES:

@@ -4,9 +4,11 @@ Why hinge + spectral norm rather than WGAN-GP: no gradient penalty means no doub
 which keeps mixed precision (GradScaler) and DDP simple and the step cheaper; spectral norm gives
 D the Lipschitz control the penalty would.
   L_D = E[relu(1 − D(x))] + E[relu(1 + D(G(E(s), z)))]
-  L_G = −E[D(G(E(s), z))] + λ · mean (s − M⊙G(E(s), z))² [+ μ · mean_b (φ̄(G) − φ(x))²],
+  L_G = −E[D(G(E(s), z))] + λ · mean (s − M⊙G(E(s), z))² [+ μ · mean_b (φ̄(G) − φ(x))²]
+        [+ ν · mean_b,k (φ̄_k(G) − φ(x))²],
   M = the central z-slice; φ̄ the mean pore probability of a generated volume, φ(x) the porosity of
-  the real crop whose central slice s is (porosity_weight μ, off by default).
+  the real crop whose central slice s is (porosity_weight μ, off by default); φ̄_k the mean over
+  the k-th band of PROFILE_BAND z-planes (profile_weight ν, off by default).
 """
 
 from __future__ import annotations
@@ -42,6 +44,18 @@ def frozen(module: torch.nn.Module):
 def porosity_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     """Mean over the batch of (mean pore probability of each fake − porosity of its real crop)²."""
     return ((fake.float().mean(dim=(1, 2, 3, 4)) - real.float().mean(dim=(1, 2, 3, 4))) ** 2).mean()
+
+
+PROFILE_BAND = 4  # planes per band of the profile term: one coarse cell of G
+
+
+def profile_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Mean over the batch and over bands of PROFILE_BAND z-planes of (band's mean pore probability −
+    porosity of the real crop)². Why: G drew planes whose porosity ran 0.02–0.34 along z (pore-free
+    far from the slice) while the whole-volume porosity term was met; real planes stay near the mean."""
+    b, _, d = fake.shape[:3]
+    bands = fake.float().mean(dim=(1, 3, 4))[:, :d - d % PROFILE_BAND].reshape(b, -1, PROFILE_BAND).mean(2)
+    return ((bands - real.float().mean(dim=(1, 2, 3, 4)).unsqueeze(1)) ** 2).mean()
 
 
 def slice_loss(fake: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
@@ -101,6 +115,10 @@ class RockGANTask:
         if self.cfg.porosity_weight > 0:
             loss_g = loss_g + self.cfg.porosity_weight * por
         out = {"loss_d": loss_d.item(), "loss_g_adv": adv.item(), "rec": rec.item(), "porosity_mse": por.item()}
+        if self.cfg.profile_weight > 0:
+            prof = profile_loss(fake, real)
+            loss_g = loss_g + self.cfg.profile_weight * prof
+            out["profile_mse"] = prof.item()
         ctx.backward(loss_g)
         ctx.step(ctx.opts["generator"])
         return out
