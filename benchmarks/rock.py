@@ -14,6 +14,8 @@ model exists in resources/models/rock_berea.pt):
   one size×size slice (a slice of berea_400.tif's training part), ``core.rock.generate`` end to
   end (encode, generate, threshold, copy to NumPy); tiled above 64³ (core.rock.tiled, default
   tile budget). ours16-whole: the same with ``tiled=False`` (one whole pass: the "before").
+  ours8-pixel / ours8-group: width 8 with the given G norm (shipped weights when the shipped Berea
+  model has it): PixelNorm models are tiled by core.rock.slabs, GroupNorm ones by core.rock.tiled.
 * slicegan: a SliceGAN-sized generator (Kench & Cooper 2021): five ConvTranspose3d, kernel 4,
   stride 2, padding [2, 2, 2, 2, 3], channels 32 → 1024 → 512 → 128 → 32 → 2, BatchNorm + ReLU,
   softmax over the two phases; latent 32 × l³ with l = (size + 64) / 32 (4³ → 64³).
@@ -47,8 +49,8 @@ from core.machine import machine_info, peak_rss_mib  # noqa: E402
 DATA = ROOT.parent / "shared" / "data" / "rocks" / "berea_400.tif"
 SHIPPED = ROOT / "resources" / "models" / "rock_berea.pt"
 RESULTS = ROOT / "benchmarks" / "results"
-MODELS = ["ours8", "ours16", "ours32", "ours16-whole", "slicegan", "dcgan"]
-DEFAULT_MODELS = ["ours8", "ours16", "ours32", "ours16-whole", "slicegan"]
+MODELS = ["ours8", "ours8-pixel", "ours8-group", "ours16", "ours32", "ours16-whole", "slicegan", "dcgan"]
+DEFAULT_MODELS = ["ours8", "ours8-pixel", "ours8-group", "ours16", "ours32", "ours16-whole", "slicegan"]
 TARGET_S, TARGET_GB = 5.0, 3.0  # ours at 256³ on the 2-core CPU
 
 
@@ -88,14 +90,19 @@ def _child(model: str, size: int, device: str, cap_gib: float) -> dict:
 
         width = int(re.match(r"ours(\d+)", model).group(1))
         cfg = RockGANConfig(channels=width, d_channels=16, crop=32) if width != 32 else RockGANConfig()
-        if SHIPPED.is_file() and load_model(SHIPPED).config.channels == cfg.channels:
+        norm = re.search(r"-(pixel|group)", model)
+        if norm:  # a given G norm: the shipped model only when it has that norm
+            cfg = RockGANConfig.from_dict({**cfg.to_dict(), "g_norm": norm.group(1)})
+        if SHIPPED.is_file() and load_model(SHIPPED).config.channels == cfg.channels and (
+                not norm or load_model(SHIPPED).config.g_norm == cfg.g_norm):
             m = load_model(SHIPPED, device=dev)
             info["weights"] = SHIPPED.name
         else:
             m = RockModel.from_config(cfg, seed=0, device=dev)
-            info["weights"] = f"untrained, channels {cfg.channels}"
+            info["weights"] = f"untrained, channels {cfg.channels}, {cfg.g_norm} norm"
         tiled = False if model.endswith("whole") else None
-        info["path"] = "whole pass" if tiled is False else ("tiled" if size**3 > 64**3 else "whole pass (≤ 64³)")
+        tiler = "tiled (slabs)" if m.config.g_norm == "pixel" else "tiled"
+        info["path"] = "whole pass" if tiled is False else (tiler if size**3 > 64**3 else "whole pass (≤ 64³)")
         info["config"] = m.config.to_dict()
         if DATA.is_file():
             import tifffile
