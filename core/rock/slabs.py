@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from .config import FACTOR
 from .model import Generator, centre_weight
-from .tiled import CL, TILED_MODES, conv3d, subpixel_conv, subpixel_kernels
+from .tiled import CL, DEFAULT_TILE_BYTES, TILED_MODES, conv3d, subpixel_conv, subpixel_kernels
 
 HALO = 3        # cells of context: enough for the fine stage's three convs (two for coarse and mid)
 
@@ -134,7 +134,7 @@ class SlabGenerator:
     """
 
     def __init__(self, generator: Generator, code, full: int, height: int, width: int, *,
-                 budget_bytes: int = 512 * 2**20):
+                 budget_bytes: int = DEFAULT_TILE_BYTES):
         if getattr(generator, "norm", "group") != "pixel":
             raise ValueError("SlabGenerator needs a generator with a local norm (g_norm 'pixel').")
         g = generator
