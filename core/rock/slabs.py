@@ -28,7 +28,8 @@ import torch.nn.functional as F
 
 from .config import FACTOR
 from .model import Generator, centre_weight
-from .tiled import CL, DEFAULT_TILE_BYTES, TILED_MODES, conv3d, subpixel_conv, subpixel_kernels
+from .tiled import (CL, DEFAULT_TILE_BYTES, TILED_MODES, conv3d, depth_taps, lifted_maps, padded_depth_weight,
+                    subpixel_conv, subpixel_kernels)
 
 HALO = 3        # cells of context: enough for the fine stage's three convs (two for coarse and mid)
 
@@ -78,11 +79,7 @@ class _Stage:
         self.wx = subpixel_kernels(wx) if self.sub else wx.contiguous()
         self.w1l, self.b1, self.n1 = w1[:, self.cx:], b1.conv.bias, b1.norm
         self.w2, self.b2, self.n2 = b2.conv.weight.contiguous(), b2.conv.bias, b2.norm
-        w = centre_weight(full // scale, scale, full, decay, feat).view(-1)
-        # w(d) one cell beyond either face, as G's padding sees it
-        pad = {"zeros": (w.new_zeros(1), w.new_zeros(1)), "replicate": (w[:1], w[-1:]), "reflect": (w[1:2], w[-2:-1])}
-        self.wpad = torch.cat([pad[mode][0], w, pad[mode][1]])
-        self.yx = feat.shape[2:]
+        self.wpad = padded_depth_weight(centre_weight(full // scale, scale, full, decay, feat).view(-1), mode)
 
     def _conv_prev(self, x: torch.Tensor) -> torch.Tensor:
         """First conv's part on the previous map (upsampled ×2 first when ``up``)."""
@@ -91,22 +88,6 @@ class _Stage:
         if self.up:
             x = F.interpolate(x, scale_factor=2, mode="nearest")
         return conv3d(x.contiguous(memory_format=CL), self.wx, None, 1, self.mode)
-
-    def _lift_part(self, zr, yr, xr) -> torch.Tensor:
-        """First conv's part on the lifted features over cells zr × yr × xr, plus its bias: (Z·Y·X, O)."""
-        (y0, y1), (x0, x1) = yr, xr
-        hs, ws = self.yx
-        f = self.feat[:, :, max(y0 - 1, 0):min(y1 + 1, hs), max(x0 - 1, 0):min(x1 + 1, ws)]
-        f = torch.cat([f, torch.ones_like(f[:, :1])], 1)  # the w(d) channel is w · 1
-        f = F.pad(f, (int(x0 == 0), int(x1 == ws), int(y0 == 0), int(y1 == hs)),
-                  mode="constant" if self.mode == "zeros" else self.mode)
-        o = self.w1l.shape[0]
-        k = torch.cat([self.w1l[:, :, kd] for kd in range(3)], 0)
-        p = F.conv2d(f, k).view(3, o, -1)                                      # per depth tap: (O, Y·X)
-        p = torch.cat([p, self.b1.view(1, o, 1).expand(1, o, p.shape[2])], 0)  # (4, O, Y·X)
-        z0, zd = zr[0], zr[1] - zr[0]
-        taps = torch.stack([self.wpad[z0 + kd:z0 + kd + zd] for kd in range(3)] + [self.wpad.new_ones(zd)], 1)
-        return taps, p.transpose(1, 2).reshape(4, -1)
 
     def run(self, prev: torch.Tensor, box, dims) -> tuple[torch.Tensor, tuple]:
         """Stage output (after its second norm and activation) over ``box`` (cell ranges) grown by the halo,
@@ -119,8 +100,10 @@ class _Stage:
         else:
             x = self._conv_prev(prev[(slice(None), slice(None)) + tuple(slice(a, b) for a, b in grown)])
         x = x.contiguous(memory_format=CL)
-        taps, lift = self._lift_part(*grown)
-        x.permute(0, 2, 3, 4, 1).view(taps.shape[0], -1).addmm_(taps, lift.view(4, -1))
+        (z0, z1), yr, xr = grown
+        taps = depth_taps(self.wpad, z0, z1 - z0)
+        lift = lifted_maps(self.feat, self.w1l, self.b1, yr, xr, self.mode)
+        x.permute(0, 2, 3, 4, 1).view(z1 - z0, -1).addmm_(taps, lift.view(4, -1))
         x = pixel_norm_act(x, self.n1)
         x = conv3d(x, self.w2, self.b2, 1, self.mode)
         return pixel_norm_act(x, self.n2), grown

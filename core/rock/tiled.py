@@ -135,6 +135,34 @@ def subpixel_conv(x: torch.Tensor, kernels: list[torch.Tensor], mode: str = "zer
     return out
 
 
+def padded_depth_weight(w: torch.Tensor, mode: str) -> torch.Tensor:
+    """w(d) with one value beyond either face, as G's padding sees it (zeros, replicate or reflect)."""
+    pad = {"zeros": (w.new_zeros(1), w.new_zeros(1)), "replicate": (w[:1], w[-1:]),
+           "reflect": (w[1:2], w[-2:-1])}[mode]
+    return torch.cat([pad[0], w, pad[1]])
+
+
+def depth_taps(wpad: torch.Tensor, z0: int, zd: int) -> torch.Tensor:
+    """(zd, 4): w(d) under each of the three depth taps of planes z0..z0+zd, then 1 for the bias."""
+    return torch.stack([wpad[z0 + kd:z0 + kd + zd] for kd in range(3)] + [wpad.new_ones(zd)], 1)
+
+
+def lifted_maps(feat: torch.Tensor, w1l: torch.Tensor, bias: torch.Tensor, yr, xr, mode: str) -> torch.Tensor:
+    """(4, Y·X, O): the first conv's weights on the lifted slice features f(y,x)·w(d), as three 2D convs
+    of the slice (one per depth tap) over rows ``yr`` and columns ``xr``, plus the bias; channels last."""
+    (y0, y1), (x0, x1) = yr, xr
+    hs, ws = feat.shape[2:]
+    f = feat[:, :, max(y0 - 1, 0):min(y1 + 1, hs), max(x0 - 1, 0):min(x1 + 1, ws)]
+    f = torch.cat([f, torch.ones_like(f[:, :1])], 1)  # the w(d) channel: w · 1
+    f = F.pad(f, (int(x0 == 0), int(x1 == ws), int(y0 == 0), int(y1 == hs)),
+              mode="constant" if mode == "zeros" else mode)
+    o = w1l.shape[0]
+    k = torch.cat([w1l[:, :, kd] for kd in range(3)], 0)  # (3·O, cf+1, 3, 3)
+    p = F.conv2d(f, k).view(3, o, (y1 - y0) * (x1 - x0))
+    p = torch.cat([p, bias.view(1, o, 1).expand(1, o, p.shape[2])], 0)  # (4, O, Y·X)
+    return p.transpose(1, 2).contiguous()
+
+
 def _sl(rng):
     return (slice(None), slice(None)) + tuple(slice(a, b) for a, b in rng)
 
@@ -219,13 +247,7 @@ class TiledGenerator:
                                   (g.fine, 1, True, code[0])):
             b1, b2 = seq[0], seq[1]
             cf = f.shape[1]
-            w = centre_weight(full // scale, scale, full, g.decay, f).view(-1)
-            # w(d) one cell beyond the faces, as G's padding sees it: 0 (zeros) or the edge value (replicate)
-            z0 = w.new_zeros(1)
-            if self.mode == "replicate":
-                w = torch.cat([w[:1], w, w[-1:]])
-            else:
-                w = torch.cat([z0, w, z0])
+            w = padded_depth_weight(centre_weight(full // scale, scale, full, g.decay, f).view(-1), self.mode)
             self.stages.append(_Stage(scale, up, b1.conv.in_channels - cf - 1, b1.conv.weight, b1.conv.bias,
                                       b1.norm, b2.conv.weight, b2.conv.bias, b2.norm, f,
                                       w))
@@ -240,21 +262,8 @@ class TiledGenerator:
         key = (w1l.data_ptr(), bias.data_ptr(), rng[1], rng[2])
         if key not in cache:
             cache.clear()  # one entry per stage: consecutive z-slabs share their y/x range
-            cache[key] = (w1l, bias, self._lift_maps(st, w1l, bias, rng))  # keeps the weights alive
+            cache[key] = (w1l, bias, lifted_maps(st.feat, w1l, bias, rng[1], rng[2], self.mode))  # keeps the weights alive
         return cache[key][2]
-
-    def _lift_maps(self, st: _Stage, w1l: torch.Tensor, bias: torch.Tensor, rng) -> torch.Tensor:
-        (y0, y1), (x0, x1) = rng[1], rng[2]
-        hs, ws = st.feat.shape[2:]
-        f = st.feat[:, :, max(y0 - 1, 0):min(y1 + 1, hs), max(x0 - 1, 0):min(x1 + 1, ws)]
-        f = torch.cat([f, torch.ones_like(f[:, :1])], 1)  # the w(d) channel: w · 1
-        f = F.pad(f, (int(x0 == 0), int(x1 == ws), int(y0 == 0), int(y1 == hs)),
-                  mode="constant" if self.mode == "zeros" else self.mode)
-        o = w1l.shape[0]
-        k = torch.cat([w1l[:, :, kd] for kd in range(3)], 0)  # (3·O, cf+1, 3, 3)
-        p = F.conv2d(f, k).view(3, o, (y1 - y0) * (x1 - x0))
-        p = torch.cat([p, bias.view(1, o, 1).expand(1, o, p.shape[2])], 0)  # (4, O, Y·X)
-        return p.transpose(1, 2).contiguous()  # (4, Y·X, O): channels last
 
     def _conv1(self, st: _Stage, prm, x: torch.Tensor, rng):
         """First conv of a stage (+ lifted slice features + bias) on ``x`` covering global ``rng``."""
@@ -267,7 +276,7 @@ class TiledGenerator:
         a = a.contiguous(memory_format=CL)
         zd = a.shape[2]
         z0 = rng[0][0]
-        taps = torch.stack([st.wpad[z0 + kd:z0 + kd + zd] for kd in range(3)] + [st.wpad.new_ones(zd)], 1)
+        taps = depth_taps(st.wpad, z0, zd)
         lift = self._lift(st, w1l, b1, rng)
         a.permute(0, 2, 3, 4, 1).view(zd, -1).addmm_(taps, lift.view(4, -1))
         return a, rng
