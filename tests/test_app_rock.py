@@ -176,12 +176,22 @@ def test_train_stop_and_resume(main_window, rock, qtbot, tmp_path, errors, x_ser
     tab.channels_spin.setValue(4)
     tab.device_combo.setCurrentIndex(tab.device_combo.findData("cpu"))
     tab.out_edit.setText(str(out))
+    # the rock GAN's own settings, each away from its default, reach the run's config
+    norm = "group" if tab.norm_combo.currentData() == "pixel" else "pixel"
+    tab.norm_combo.setCurrentIndex(tab.norm_combo.findData(norm))
+    tab.decay_spin.setValue(2.5)
+    tab.porosity_weight_spin.setValue(7)
+    tab.profile_weight_spin.setValue(3)
 
     with qtbot.waitSignal(tab.trainingEnded, timeout=JOB_MS) as blocker:
         assert tab.start_train()
         assert not tab.train_button.isEnabled() and tab.stop_button.isEnabled()
+        assert not tab.norm_combo.isEnabled() and not tab.profile_weight_spin.isEnabled()
     assert blocker.args == ["finished"]
     assert (out / "last.pt").is_file() and load_checkpoint(out / "last.pt")["step"] == 2
+    cfg = load_checkpoint(out / "last.pt")["config"]
+    assert (cfg["g_norm"], cfg["decay"], cfg["porosity_weight"], cfg["profile_weight"]) == (norm, 2.5, 7.0, 3.0)
+    assert tab.norm_combo.isEnabled()
     assert tab.loss_plot.has_data() and "loss_d" in tab.loss_plot.series
     assert tab.model_combo.findData(str((out / "last.pt").resolve())) >= 0   # offered, not forced
     assert tab.resume_check.isChecked()

@@ -18,7 +18,7 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton,
                                QVBoxLayout)
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDia
 from core.errors import InputError
 from core.io import IMAGE_SUFFIXES, read_image
 from core.render import SceneData
-from core.rock.config import MIN_SLICE
+from core.rock.config import G_NORMS, MIN_SLICE, RockGANConfig
 from core.rock.gui_support import (SHARED_ROCKS, Comparison, GenerateOutput, compare_job, export_volumes,
                                    generate_volumes, realisation_metadata, rock_voxel_size, shared_data_dir,
                                    shared_rock_path, train_from_form)
@@ -48,6 +48,15 @@ VOLUME_FILTER = "Volumes (*.tif *.tiff *.npy *.npz *.raw);;All files (*)"
 # ----------------------------------------------------------------------------------------------
 # small helpers
 # ----------------------------------------------------------------------------------------------
+
+def _weight_spin(lo: float, hi: float, value: float, decimals: int, tip: str) -> QDoubleSpinBox:
+    s = QDoubleSpinBox()
+    s.setRange(lo, hi)
+    s.setDecimals(decimals)
+    s.setValue(value)
+    s.setToolTip(tip)
+    return s
+
 
 def pct(x: float) -> str:
     return f"{100.0 * float(x):.2f} %"
@@ -154,10 +163,34 @@ class RockTab(VolumeTab):
                         run_dir=get_str(self.context.settings, KEY_TRAIN_OUT, str(Path.home() / "seqgen-runs" / "rock")),
                         run_dir_tip="Run folder: checkpoints (last.pt, step_*.pt) and log.csv",
                         stop_tip="Stop after the current step; a checkpoint is written (Resume continues)")
+        self._add_loss_settings(box)
         self._adopt_train_form(box)
         self.out_edit = box.out_edit
         self.out_button = box.out_button
         return box
+
+    def _add_loss_settings(self, box: TrainForm) -> None:
+        """The rock GAN's own settings, starting at a new run's defaults (RockGANConfig)."""
+        d = RockGANConfig()
+        self.norm_combo = QComboBox()
+        for norm, text in (("pixel", "per voxel (local)"), ("group", "group (whole volume)")):
+            if norm in G_NORMS:
+                self.norm_combo.addItem(text, norm)
+        self.norm_combo.setCurrentIndex(self.norm_combo.findData(d.g_norm))
+        self.norm_combo.setToolTip("Generator normalisation. Per voxel: planes far from the slice do not depend "
+                                   "on the volume's depth, and generation runs exactly in slabs")
+        self.decay_spin = _weight_spin(0.5, 64.0, d.decay, 1, "Voxels over which the slice's pull on the "
+                                       "generator falls by 1/e away from it (at most crop/6 is learnt well)")
+        self.porosity_weight_spin = _weight_spin(0.0, 10000.0, d.porosity_weight, 1,
+                                                 "Weight of each volume's porosity against the crop its slice came "
+                                                 "from (0: off)")
+        self.profile_weight_spin = _weight_spin(0.0, 10000.0, d.profile_weight, 1,
+                                                "Weight of each band of 4 z-planes' porosity against the crop's "
+                                                "(0: off); keeps planes far from the slice as porous as the rock")
+        box.add_setting("Generator norm", self.norm_combo)
+        box.add_setting("Slice decay", self.decay_spin)
+        box.add_setting("Porosity weight", self.porosity_weight_spin)
+        box.add_setting("Profile weight", self.profile_weight_spin)
 
     def _build_actions(self) -> None:
         self.generate_action = QAction("&Generate", self, shortcut=QKeySequence("Ctrl+G"))
@@ -462,4 +495,7 @@ class RockTab(VolumeTab):
         self._submit_run(train_from_form, data, out_dir=out, crop=int(self.crop_spin.value()),
                          steps=int(self.steps_spin.value()), batch=int(self.batch_spin.value()),
                          channels=int(self.channels_spin.value()), device=self.device_combo.currentData(),
+                         norm=self.norm_combo.currentData(), decay=float(self.decay_spin.value()),
+                         porosity_weight=float(self.porosity_weight_spin.value()),
+                         profile_weight=float(self.profile_weight_spin.value()),
                          resume=resume, seed=seed, description="rock training")

@@ -60,7 +60,9 @@ class TrainForm(QGroupBox):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.PlainText)
+        self.extra_inputs: list[QWidget] = []
         form = QFormLayout(self)
+        self._form = form
         form.addRow(QLabel("Training volumes"))
         form.addRow(self.data)
         form.addRow(drow)
@@ -80,8 +82,16 @@ class TrainForm(QGroupBox):
         form.addRow(self.progress)
         form.addRow(self.status)
 
+    def add_setting(self, label: str, widget: QWidget) -> QWidget:
+        """A method's own setting, as a row above "Output"; locked like the others while a run trains."""
+        row, _ = self._form.getWidgetPosition(self.minutes_spin or self.device_combo)
+        self._form.insertRow(row + 1 + len(self.extra_inputs), label, widget)
+        self.extra_inputs.append(widget)
+        return widget
+
     def inputs(self) -> list[QWidget]:
         """What a running training locks: data buttons, settings, run folder, Resume (not Stop)."""
         return [w for w in (self.add_data_button, self.remove_data_button, self.crop_spin, self.steps_spin,
                             self.batch_spin, self.channels_spin, self.device_combo, self.minutes_spin,
-                            self.out_edit, self.out_button, self.resume_check) if w is not None]
+                            self.out_edit, self.out_button, self.resume_check, *self.extra_inputs)
+                if w is not None]

@@ -301,7 +301,9 @@ def compare_with_reference(volumes, reference_kind: str, heldout, *, array: np.n
 # --------------------------------------------------------------------------------------------
 
 def train_from_form(data, *, out_dir, crop: int = 64, steps: int = 2000, batch: int = 8, channels: int = 32,
-                    device: str = "auto", resume: bool = False, seed: int = 0, checkpoint_every: int = 500,
+                    device: str = "auto", norm: str | None = None, decay: float | None = None,
+                    porosity_weight: float | None = None, profile_weight: float | None = None,
+                    resume: bool = False, seed: int = 0, checkpoint_every: int = 500,
                     log_every: int | None = None, state: TaskState | None = None):
     """``core.rock.train`` with the settings of the Train panel (as ``seqgen rock train`` builds them)."""
     from ..train import TrainConfig
@@ -310,7 +312,9 @@ def train_from_form(data, *, out_dir, crop: int = 64, steps: int = 2000, batch: 
 
     if log_every is None:
         log_every = 1 if steps <= 200 else 10
-    cfg = RockGANConfig(channels=int(channels), d_channels=int(channels), crop=int(crop))
+    given = {"g_norm": norm, "decay": decay, "porosity_weight": porosity_weight, "profile_weight": profile_weight}
+    cfg = RockGANConfig(channels=int(channels), d_channels=int(channels), crop=int(crop),
+                        **{k: v for k, v in given.items() if v is not None})  # None: RockGANConfig's default
     tcfg = TrainConfig(steps=int(steps), batch_size=int(batch), checkpoint_every=int(checkpoint_every),
                        log_every=int(log_every), seed=int(seed), device=device or "auto",
                        out_dir=str(out_dir), resume=bool(resume))
