@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .. import __version__
+from ..denormals import flushed_denormals
 from ..errors import Cancelled, InputError
 from ..io import atomic_path
 from ..jobs import TaskState, ensure_state, seed_everything, select_device
@@ -127,13 +128,10 @@ def fit(task: Task, cfg: TrainConfig, *, state: TaskState | None = None) -> Trai
     """
     state = ensure_state(state)
     info, device = D.setup(select_device(cfg.device))
-    # Subnormal floats are 10–20× slower on x86 CPUs; flushing them to zero changes nothing we can
-    # measure (they are below 1e-38). Measured: a Ketton rock model switched to PixelNorm spent
-    # 27 s a training step in them instead of 3.7 s (forward + backward 10.7 s → 0.6 s).
-    torch.set_flush_denormal(True)
     ok = False
     try:
-        result = _fit(task, cfg, state, info, device)
+        with flushed_denormals():  # subnormals are 10–20× slower on CPUs (core.denormals)
+            result = _fit(task, cfg, state, info, device)
         ok = True
         return result
     except Cancelled:
