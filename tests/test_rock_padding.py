@@ -17,8 +17,10 @@ from core.train import save_checkpoint
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
 OLD_DICT = {"channels": 4, "z_channels": 2, "d_channels": 4, "decay": 4.0, "rec_weight": 10.0, "crop": 16}
-OLD = RockGANConfig(channels=4, z_channels=2, d_channels=4, crop=16, padding_mode="zeros", depth_min=16, depth_max=16)
-NEW = RockGANConfig(channels=4, z_channels=2, d_channels=4, crop=16)
+OLD = RockGANConfig(channels=4, z_channels=2, d_channels=4, crop=16, padding_mode="zeros", depth_min=16, depth_max=16,
+                    porosity_weight=0, profile_weight=0, g_norm="group")
+# the padding defaults with GroupNorm: the path core.rock.tiled reproduces (pixel norms: test_rock_slabs)
+NEW = RockGANConfig(channels=4, z_channels=2, d_channels=4, crop=16, g_norm="group")
 
 
 def blobs(shape, seed=0, sigma=1.5):
@@ -108,7 +110,7 @@ def test_tiled_generator_matches_whole_pass_with_replicate_padding():
 
 
 def test_reflect_padding_runs_whole_even_when_tiled_is_asked():
-    cfg = RockGANConfig(channels=4, z_channels=2, d_channels=4, crop=16, padding_mode="reflect")
+    cfg = RockGANConfig(channels=4, z_channels=2, d_channels=4, crop=16, padding_mode="reflect", g_norm="group")
     m = RockModel.from_config(cfg, seed=1)
     s = blobs((20, 28))
     a = generate(m, s, 21, 1, seed=5, tiled=False)

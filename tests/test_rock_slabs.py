@@ -109,7 +109,7 @@ def test_g_norm_setting_is_checked_and_old_checkpoints_keep_groupnorm():
 
 def test_a_groupnorm_generator_s_weights_load_into_a_pixel_norm_generator():
     """--init can switch an existing model to the local norm: the affine parameters keep their names."""
-    group = Generator(RockGANConfig(channels=4, z_channels=4, crop=16))
+    group = Generator(RockGANConfig(channels=4, z_channels=4, crop=16, g_norm="group"))
     pixel = Generator(RockGANConfig(channels=4, z_channels=4, crop=16, g_norm="pixel"))
     pixel.load_state_dict(group.state_dict())
     with torch.inference_mode():

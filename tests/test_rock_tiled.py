@@ -11,7 +11,7 @@ from core.rock.model import noise_shape
 from core.rock.tiled import TiledGenerator, bytes_per_voxel, plan_tiles, subpixel_conv, subpixel_kernels
 
 torch.set_num_threads(1)
-TINY = RockGANConfig(channels=8, z_channels=4, d_channels=8, crop=16)
+TINY = RockGANConfig(channels=8, z_channels=4, d_channels=8, crop=16, g_norm="group")  # the GroupNorm path
 
 
 def blobs(shape, seed=0, sigma=1.5):

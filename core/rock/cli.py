@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..train.cliargs import add_time_limit_option
+from .config import G_NORMS, RockGANConfig
 
 
 def register(subparsers) -> None:
@@ -25,17 +26,20 @@ def register(subparsers) -> None:
     _add_run_options(p, crop_help="crop edge in voxels, multiple of 4 (default 64)",
                      check_help="slice-match and porosity check every N steps (0 = off)")
     p.add_argument("--channels", type=int, default=32, help="model width (default 32)")
-    p.add_argument("--rec-weight", type=float, default=10.0, help="λ of the slice loss (default 10)")
-    p.add_argument("--decay", type=float, default=4.0, metavar="VOXELS",
-                   help="voxels over which the slice's pull on the generator falls by 1/e away from it (default 4)")
-    p.add_argument("--porosity-weight", type=float, default=0.0, metavar="MU",
+    d = RockGANConfig()
+    p.add_argument("--rec-weight", type=float, default=d.rec_weight, help=f"λ of the slice loss (default {d.rec_weight:g})")
+    p.add_argument("--decay", type=float, default=d.decay, metavar="VOXELS",
+                   help="voxels over which the slice's pull on the generator falls by 1/e away from it "
+                        f"(default {d.decay:g})")
+    p.add_argument("--porosity-weight", type=float, default=d.porosity_weight, metavar="MU",
                    help="weight of each generated volume's porosity against the real crop its slice came from "
-                        "(default 0: off)")
-    p.add_argument("--profile-weight", type=float, default=0.0, metavar="NU",
-                   help="weight of each band of 4 z-planes' porosity against the real crop's (default 0: off)")
-    p.add_argument("--norm", choices=("group", "pixel"), default="group",
-                   help="generator normalisation: group (GroupNorm over the volume) or pixel (per voxel, so far "
-                        "planes do not depend on the volume's shape) (default group)")
+                        f"(default {d.porosity_weight:g}; 0: off)")
+    p.add_argument("--profile-weight", type=float, default=d.profile_weight, metavar="NU",
+                   help="weight of each band of 4 z-planes' porosity against the real crop's, so planes far from "
+                        f"the slice stay as porous as the rock (default {d.profile_weight:g}; 0: off)")
+    p.add_argument("--norm", choices=G_NORMS, default=d.g_norm,
+                   help="generator normalisation: pixel (per voxel, so far planes do not depend on the volume's "
+                        f"shape) or group (GroupNorm over the volume, every model before) (default {d.g_norm})")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("generate", help="generate 3D volumes from one 2D slice",
@@ -116,7 +120,6 @@ def _run_training(args, train_fn, model_cfg) -> int:
 
 
 def cmd_train(args) -> int:
-    from .config import RockGANConfig
     from .train import train
 
     cfg = RockGANConfig(channels=args.channels, d_channels=args.channels, rec_weight=args.rec_weight, crop=args.crop,

@@ -45,13 +45,14 @@ class RockGANConfig:
     # gave every input slice nearly the same porosity (held-out Berea 64³: std 0.010 against 0.036 in
     # real crops) because nothing but D tied a volume's porosity to its slice's rock. Measured (CPU
     # A/B, crop 32, docs/results/rock_porosity_ab): μ 100 brings the porosity KL from 0.91 to 0.28 but
-    # raises the S2-length and permeability KLs; hence off by default until a full-size run decides.
+    # raises the S2-length and permeability KLs. Every shipped CPU model since trained with μ 100.
     # Its decay-16 companion is only sound with deep enough crops: see reach_warning.
-    porosity_weight: float = 0.0  # μ of μ·mean_b (φ̄(G(E(s_b), z_b)) − φ(x_b))²: x_b is the crop s_b was cut from
+    porosity_weight: float = 100.0  # μ of μ·mean_b (φ̄(G(E(s_b), z_b)) − φ(x_b))²: x_b is the crop s_b was cut from
     # ν of the profile term (core.rock.task.profile_loss): each band of 4 z-planes against the real
     # crop's porosity. Added because models met the whole-volume porosity but drew pore-free planes
-    # far from the slice; off by default (0: every earlier model).
-    profile_weight: float = 0.0
+    # far from the slice (Ketton 128-deep volumes: 0.02–0.34 per 8 planes; with ν 100 and the pixel
+    # norm 0.08–0.18, and every held-out Ketton KL fell, e.g. porosity 1.82 → 0.92).
+    profile_weight: float = 100.0
     crop: int = 64           # training crop edge (voxels); the slice is the crop's central z-slice
     # Size independence (see PADDING_NOTE below). Checkpoints saved before these fields existed
     # load with LEGACY values (zero padding, fixed crop depth): they generate exactly as before.
@@ -62,8 +63,8 @@ class RockGANConfig:
     # whole volume) or "pixel" (per voxel, local). Why "pixel" exists: with GroupNorm the far field
     # depended on the volume's shape (a Ketton model drew 0.17–0.21 porosity far from the slice in
     # 144-deep training checks but 0.02 in 128³ volumes), because whole-volume statistics carry the
-    # slice's influence everywhere.
-    g_norm: str = "group"
+    # slice's influence everywhere. The default for new runs since the models trained with it.
+    g_norm: str = "pixel"
 
     def __post_init__(self):
         if self.crop % FACTOR or self.crop < MIN_SLICE:
@@ -119,5 +120,7 @@ class RockGANConfig:
         known = {f.name for f in fields(cls)}
         d = {k: v for k, v in d.items() if k in known}
         crop = d.get("crop", cls.crop)
-        legacy = {"padding_mode": "zeros", "depth_min": crop, "depth_max": crop}
+        # a field missing from a saved config did not exist when it was saved: its value then
+        legacy = {"padding_mode": "zeros", "depth_min": crop, "depth_max": crop,
+                  "porosity_weight": 0.0, "profile_weight": 0.0, "g_norm": "group"}
         return cls(**{**legacy, **d})

@@ -7,8 +7,8 @@ D the Lipschitz control the penalty would.
   L_G = −E[D(G(E(s), z))] + λ · mean (s − M⊙G(E(s), z))² [+ μ · mean_b (φ̄(G) − φ(x))²]
         [+ ν · mean_b,k (φ̄_k(G) − φ(x))²],
   M = the central z-slice; φ̄ the mean pore probability of a generated volume, φ(x) the porosity of
-  the real crop whose central slice s is (porosity_weight μ, off by default); φ̄_k the mean over
-  the k-th band of PROFILE_BAND z-planes (profile_weight ν, off by default).
+  the real crop whose central slice s is (porosity_weight μ, 100 by default); φ̄_k the mean over
+  the k-th band of PROFILE_BAND z-planes (profile_weight ν, 100 by default).
 """
 
 from __future__ import annotations
