@@ -54,28 +54,29 @@ ROCK_DATA = {
               "source, 3.0 µm assumed. Held-out part (z ≥ 192) never used in training.",
 }
 ROCK_FILE = {"berea": "berea_400", "ketton": "ketton_256"}
-ROCK_CPU_NOTES = {"berea": ("Trained on the 2 CPU cores in two stages, width 8, with the porosity term (μ 100: each generated "
-               "volume's porosity against the crop its slice came from). Stage 1 (crop 32, slice reach decay 16, 3500 "
-               "steps, 50 min) drew good 64³ crops but lost its pores beyond ~30 voxels from the slice, because its "
-               "24–48-deep crops never showed the far field (it was shipped and withdrawn for that, see "
-               "`docs/results/rock_porosity_ab/README.md`). Stage 2 (the step, seed and wall time above) started from "
-               "its weights at crop 48 (depths 36–72) with decay 6, so that the slice's pull falls to 5 % within "
-               "every crop (`seqgen rock train` now warns when it does not). Width 8 makes a 256³ volume take 4.1 s "
-               "on this CPU, peak memory 1.1 GB (benchmarks/results/rock.md; target ≤ 5 s, < 3 GB). The Rock tab pastes the exact input slice into the "
-               "volume after measuring G's own match (evaluated here without pasting).\n\n"
-               "Against the previous shipped model (crop 64, width 16, 930 GPU steps, no porosity term; same "
-               "evaluation command and estimator): porosity KL 1.04 → 0.44, permeability KL 1.08 → 0.23 (below the "
-               "thesis's 0.25 and the DCGAN's 0.25, at the real-vs-real floor of 0.24), surface area 0.68 → 0.39, "
-               "Euler density 0.70 → 0.52; S2 length 0.18 → 0.24. The thesis's porosity KL (0.27) is not reached: "
-               "generated porosity still varies less between slices than real crops (std 0.021 against 0.036).\n\n"
-               "Known weakness, porosity along z (table below and `porosity_profile.png`): the generated planes are "
-               "not stationary. Averaged over the 200 volumes they run 0.12–0.36 against 0.17–0.20 real, with a "
-               "band of too many pores 8–16 planes past the slice (planes 40–48 of 64, up to 0.36) and too few near "
-               "the far faces; the previous model had a band of too few pores at the same place (0.07–0.10). In "
-               "128-deep volumes (8 from 4 held-out slices) the planes run 0.16–0.23 apart from 0.30–0.32 at 8–24 "
-               "past the slice; the previous model 0.15–0.19 with 0.09–0.11 there. A Ketton model trained the same "
-               "way (stages 1–2) was not shipped: its 128-deep volumes (from 4 training slices) ran 0.02–0.34 per 8 planes "
-               "(pores nearly vanish beyond 40 voxels from the slice); two more stages fixed that (`rock_ketton.md`)."),
+ROCK_CPU_NOTES = {"berea": (
+    "Trained on the 2 CPU cores in four stages, width 8, crop 48 from stage 2 on, one core each beside the Ketton "
+    "runs (all stages together: about 4 h 32 min, 7633 steps; the wall time above is stage 4's). Stage 1 (crop "
+    "32, decay 16, porosity term μ 100) lost its pores beyond ~30 voxels from the slice (shipped and withdrawn for "
+    "that); stage 2 (crop 48, decay 6) was the shipped model until this one: good whole-crop KLs but a band of "
+    "too many pores 8–24 planes past the slice (0.30–0.32 against 0.20). Stage 3 switched G to the per-voxel norm "
+    "(`--norm pixel`: far planes no longer depend on the volume's depth) and stage 4 added the profile term "
+    "(`--profile-weight 100`: each band of 4 planes against the porosity of the crop the slice came from), 52 min "
+    "then 40 min more (`--resume`). The last checkpoint (1683) is shipped: of the last three it drew the flattest "
+    "128-deep volumes from 4 training slices (0.159–0.237 per 8 planes, 0.218 beyond 40 voxels; real 0.20; steps "
+    "1400 and 1600: far field 0.166 and 0.246). From 4 held-out slices: 0.144–0.237, far 0.218, real 0.184. "
+    "Held-out KLs of the step-901 candidate (porosity, permeability, S2 length, surface area, Euler): 0.38, 0.38, "
+    "0.63, 0.33, 0.35.\n\n"
+    "Against the previous shipped model (stage 2; same evaluation command and estimator): porosity KL 0.44 → "
+    "0.24, permeability 0.23 → 0.13, S2 length 0.24 → 0.14, surface area 0.39 → 0.13, Euler density 0.52 → 0.53; "
+    "the plane means of 64³ volumes run 0.157–0.221 against 0.119–0.357 before (real 0.166–0.203). Porosity and "
+    "permeability are below the thesis's Berea KLs (0.27 and 0.25) and every KL but Euler lies within the "
+    "real-vs-real range (second draw 0.13–0.20, floor 0.24–0.29). Known weaknesses: the Euler density is too high "
+    "(2.1e-7 against -5e-8 µm⁻³: too few loops, too many isolated pores), the generated porosity varies less "
+    "between slices than real crops (std 0.026 against 0.036) and the mean permeability is lower (1440 against "
+    "1828 mD). Width 8 and the exact slab-by-slab generation of per-voxel-norm models (`core/rock/slabs.py`) keep "
+    "256³ generation within seconds on this CPU (benchmarks/results/rock.md). The Rock tab pastes the exact input "
+    "slice into the volume after measuring G's own match (evaluated here without pasting)."),
                   "ketton": (
     "Trained on the 2 CPU cores in four stages, width 8, crop 48 from stage 2 on, one core each beside the Berea "
     "runs (all stages together: about 4 h 17 min, 7485 steps; the wall time above is stage 4's). Stages 1–2 are "
@@ -123,7 +124,7 @@ CPU_SEED = {"berea": (21, 31), "ketton": (21, 32)}
 # previous stage's weights; docs/results/rock_porosity_ab/README.md "Stages 3–4"): seeds, stage 3's
 # time limit and where it was stopped by hand, stage 4's continuation time limit (None: not continued).
 # Training of the shipped CPU models, all stages: for the baseline's card.
-OUR_CPU_BUDGET = {"berea": "about 2 h 10 min, 5323 steps", "ketton": "about 4 h 17 min, 7485 steps in four stages"}
+OUR_CPU_BUDGET = {"berea": "about 4 h 32 min, 7633 steps in four stages", "ketton": "about 4 h 17 min, 7485 steps in four stages"}
 # ``export``: the checkpoint shipped (chosen by the far field of 128-deep volumes from training slices).
 PIXEL_RUNS = {"berea": dict(seeds=(51, 61), s3_minutes=95, s3_stop="627 (50 min)", more_minutes=40,
                             export="runs/pixp_rock_berea"),
