@@ -180,7 +180,8 @@ class RockTab(VolumeTab):
         self.norm_combo.setToolTip("Generator normalisation. Per voxel: planes far from the slice do not depend "
                                    "on the volume's depth, and generation runs exactly in slabs")
         self.decay_spin = _weight_spin(0.5, 64.0, d.decay, 1, "Voxels over which the slice's pull on the "
-                                       "generator falls by 1/e away from it (at most crop/6 is learnt well)")
+                                       "generator falls by 1/e away from it (crop/8 or less, so that the pull "
+                                       "fades within the shallowest training crops)")
         self.porosity_weight_spin = _weight_spin(0.0, 10000.0, d.porosity_weight, 1,
                                                  "Weight of each volume's porosity against the crop its slice came "
                                                  "from (0: off)")

@@ -51,7 +51,8 @@ class RockGANConfig:
     # ν of the profile term (core.rock.task.profile_loss): each band of 4 z-planes against the real
     # crop's porosity. Added because models met the whole-volume porosity but drew pore-free planes
     # far from the slice (Ketton 128-deep volumes: 0.02–0.34 per 8 planes; with ν 100 and the pixel
-    # norm 0.08–0.18, and every held-out Ketton KL fell, e.g. porosity 1.82 → 0.92).
+    # norm 0.08–0.18). The shipped four-stage models use it: held-out porosity KL Ketton 1.82 → 0.38,
+    # Berea 0.44 → 0.24, with flat z profiles (docs/results/rock_porosity_ab/README.md).
     profile_weight: float = 100.0
     crop: int = 64           # training crop edge (voxels); the slice is the crop's central z-slice
     # Size independence (see PADDING_NOTE below). Checkpoints saved before these fields existed
