@@ -116,7 +116,7 @@ def _rock_eval(rock: str) -> tuple[str, str]:
 
 
 ROCK_CPU = ("Linux x86_64, Intel Xeon, 2 logical cores, CPU only, 1 torch thread per run; the Berea and Ketton runs "
-            "of each stage trained at the same time (nice 5)")
+            "of each stage trained at the same time (stages 1–2 at nice 5)")
 # Both shipped rock models come from the CPU runs (stage 1: crop 32, decay 16; stage 2: crop 48, decay 6
 # from stage 1's weights). The first GPU-trained models' cards are in git history.
 CPU_SEED = {"berea": (21, 31), "ketton": (21, 32)}
