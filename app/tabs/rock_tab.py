@@ -18,7 +18,7 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog,
                                QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton,
                                QVBoxLayout)
@@ -33,7 +33,7 @@ from core.rock.gui_support import (SHARED_ROCKS, Comparison, GenerateOutput, com
 
 from ..settings import KEY_OPEN_DIR, get_str, last_dir, set_last_dir
 from ..widgets.form_helpers import spin as _spin
-from ..widgets.form_helpers import voxel_spin
+from ..widgets.form_helpers import double_spin, voxel_spin
 from ..widgets.marked_slices import MarkedCanvas, MarkedSliceViews
 from ..widgets.model_combo import CHOOSE
 from ..widgets.train_form import TrainForm
@@ -48,15 +48,6 @@ VOLUME_FILTER = "Volumes (*.tif *.tiff *.npy *.npz *.raw);;All files (*)"
 # ----------------------------------------------------------------------------------------------
 # small helpers
 # ----------------------------------------------------------------------------------------------
-
-def _weight_spin(lo: float, hi: float, value: float, decimals: int, tip: str) -> QDoubleSpinBox:
-    s = QDoubleSpinBox()
-    s.setRange(lo, hi)
-    s.setDecimals(decimals)
-    s.setValue(value)
-    s.setToolTip(tip)
-    return s
-
 
 def pct(x: float) -> str:
     return f"{100.0 * float(x):.2f} %"
@@ -179,15 +170,15 @@ class RockTab(VolumeTab):
         self.norm_combo.setCurrentIndex(self.norm_combo.findData(d.g_norm))
         self.norm_combo.setToolTip("Generator normalisation. Per voxel: planes far from the slice do not depend "
                                    "on the volume's depth, and generation runs exactly in slabs")
-        self.decay_spin = _weight_spin(0.5, 64.0, d.decay, 1, "Voxels over which the slice's pull on the "
-                                       "generator falls by 1/e away from it (crop/8 or less, so that the pull "
-                                       "fades within the shallowest training crops)")
-        self.porosity_weight_spin = _weight_spin(0.0, 10000.0, d.porosity_weight, 1,
-                                                 "Weight of each volume's porosity against the crop its slice came "
-                                                 "from (0: off)")
-        self.profile_weight_spin = _weight_spin(0.0, 10000.0, d.profile_weight, 1,
-                                                "Weight of each band of 4 z-planes' porosity against the crop's "
-                                                "(0: off); keeps planes far from the slice as porous as the rock")
+        self.decay_spin = double_spin(0.5, 64.0, d.decay, "Voxels over which the slice's pull on the "
+                                      "generator falls by 1/e away from it (crop/8 or less, so that the pull "
+                                      "fades within the shallowest training crops)")
+        self.porosity_weight_spin = double_spin(0.0, 10000.0, d.porosity_weight,
+                                                "Weight of each volume's porosity against the crop its slice came "
+                                                "from (0: off)")
+        self.profile_weight_spin = double_spin(0.0, 10000.0, d.profile_weight,
+                                               "Weight of each band of 4 z-planes' porosity against the crop's "
+                                               "(0: off); keeps planes far from the slice as porous as the rock")
         box.add_setting("Generator norm", self.norm_combo)
         box.add_setting("Slice decay", self.decay_spin)
         box.add_setting("Porosity weight", self.porosity_weight_spin)

@@ -25,14 +25,20 @@ def spin(lo: int, hi: int, value: int, tip: str = "", step: int = 1) -> QSpinBox
     return s
 
 
+def double_spin(lo: float, hi: float, value: float, tip: str = "", decimals: int = 1) -> QDoubleSpinBox:
+    s = QDoubleSpinBox()
+    s.setRange(lo, hi)
+    s.setDecimals(decimals)
+    s.setValue(value)
+    if tip:
+        s.setToolTip(tip)
+    return s
+
+
 def voxel_spin(tip: str) -> QDoubleSpinBox:
     """A voxel size box in µm: 0.001 to 100000, four decimals, 1 µm to start with."""
-    s = QDoubleSpinBox()
-    s.setRange(0.001, 100000.0)
-    s.setDecimals(4)
-    s.setValue(1.0)
+    s = double_spin(0.001, 100000.0, 1.0, tip, decimals=4)
     s.setSuffix(" µm")
-    s.setToolTip(tip)
     return s
 
 
