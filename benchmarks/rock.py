@@ -93,9 +93,10 @@ def _child(model: str, size: int, device: str, cap_gib: float) -> dict:
         norm = re.search(r"-(pixel|group)", model)
         if norm:  # a given G norm: the shipped model only when it has that norm
             cfg = RockGANConfig.from_dict({**cfg.to_dict(), "g_norm": norm.group(1)})
-        if SHIPPED.is_file() and load_model(SHIPPED).config.channels == cfg.channels and (
-                not norm or load_model(SHIPPED).config.g_norm == cfg.g_norm):
-            m = load_model(SHIPPED, device=dev)
+        shipped = load_model(SHIPPED, device=dev) if SHIPPED.is_file() else None
+        if shipped is not None and shipped.config.channels == cfg.channels and (
+                not norm or shipped.config.g_norm == cfg.g_norm):
+            m = shipped
             info["weights"] = SHIPPED.name
         else:
             m = RockModel.from_config(cfg, seed=0, device=dev)
