@@ -16,7 +16,8 @@ def model_card(model_path, *, title: str, commands: list[str], data: str, hardwa
     tc = ck.get("train_config", {})
     size = Path(model_path).stat().st_size / 2**20
     lines = [f"# {title}", "",
-             f"File: `{Path(model_path).name}` ({size:.1f} MiB), kind `{ck['kind']}`, format {ck['format_version']}, "
+             f"Model card of `{Path(model_path).name}` ({size:.1f} MiB), kind `{ck['kind']}`, "
+             f"format {ck['format_version']}, "
              f"written by SeqGen Studio {ck.get('package_version', '?')}.", "",
              "## How it was made", "", "```bash", *commands, "```", "",
              f"- Data and split: {data}",
