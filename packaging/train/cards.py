@@ -117,45 +117,41 @@ def _rock_eval(rock: str) -> tuple[str, str]:
 
 ROCK_CPU = ("Linux x86_64, Intel Xeon, 2 logical cores, CPU only, 1 torch thread per run; the Berea and Ketton runs "
             "of each stage trained at the same time (stages 1–2 at nice 5)")
-# Both shipped rock models come from the CPU runs (stage 1: crop 32, decay 16; stage 2: crop 48, decay 6
-# from stage 1's weights). The first GPU-trained models' cards are in git history.
-CPU_SEED = {"berea": (21, 31), "ketton": (21, 32)}
-# ... of which these went on to stages 3–4 (pixel norm, then the profile term; crop 48, decay 6, from the
-# previous stage's weights; docs/results/rock_porosity_ab/README.md "Stages 3–4"): seeds, stage 3's
-# time limit and where it was stopped by hand, stage 4's continuation time limit (None: not continued).
+# Both shipped rock models come from four CPU stages (docs/results/rock_porosity_ab/README.md): 1: crop 32,
+# decay 16; 2: crop 48, decay 6; 3: the pixel norm; 4: plus the profile term, then continued with --resume;
+# each stage from the previous one's weights. The first GPU-trained models' cards are in git history.
+# Per rock: the seed of each stage, stage 3's time limit and where it was stopped by hand, the time limit
+# of stage 4's continuation, and the checkpoint shipped (chosen by the far field of 128-deep volumes from
+# training slices).
+CPU_RUNS = {"berea": dict(seeds=(21, 31, 51, 61), s3_minutes=95, s3_stop="627 (50 min)", more_minutes=40,
+                          export="runs/pixp_rock_berea"),
+            "ketton": dict(seeds=(21, 32, 52, 62), s3_minutes=88, s3_stop="613 (34 min; restarted once)",
+                           more_minutes=45, export="runs/pixp_rock_ketton/step_0001600.pt")}
 # Training of the shipped CPU models, all stages: for the baseline's card.
-OUR_CPU_BUDGET = {"berea": "about 4 h 32 min, 7633 steps in four stages", "ketton": "about 4 h 17 min, 7485 steps in four stages"}
-# ``export``: the checkpoint shipped (chosen by the far field of 128-deep volumes from training slices).
-PIXEL_RUNS = {"berea": dict(seeds=(51, 61), s3_minutes=95, s3_stop="627 (50 min)", more_minutes=40,
-                            export="runs/pixp_rock_berea"),
-              "ketton": dict(seeds=(52, 62), s3_minutes=88, s3_stop="613 (34 min; restarted once)",
-                             more_minutes=45, export="runs/pixp_rock_ketton/step_0001600.pt")}
+OUR_CPU_BUDGET = {"berea": "about 4 h 32 min, 7633 steps in four stages",
+                  "ketton": "about 4 h 17 min, 7485 steps in four stages"}
 
 
 def _cpu_stage_commands(rock: str) -> tuple[list[str], str]:
-    """(training commands, final run folder) of a CPU-trained rock model."""
-    s1, s2 = CPU_SEED[rock]
+    """(training commands, checkpoint to export) of a CPU-trained rock model."""
+    p = CPU_RUNS[rock]
+    s1, s2, s3, s4 = p["seeds"]
     data = f"--data ../shared/data/rocks/{ROCK_FILE[rock]}.tif"
+    common = f"{data} --crop 48 --channels 8 --batch 8 --decay 6 --porosity-weight 100 --norm pixel --steps 4000"
+    stage4 = (f"OMP_NUM_THREADS=1 seqgen rock train {common} --profile-weight 100 --checkpoint-every 200 "
+              f"--check-every 200 --seed {s4} --device cpu --out runs/pixp_rock_{rock}")
     cmds = [f"OMP_NUM_THREADS=1 seqgen rock train {data} --crop 32 --channels 8 --batch 8 --steps 3500 "
             f"--porosity-weight 100 --profile-weight 0 --norm group --decay 16 --device cpu --check-every 250 "
             f"--checkpoint-every 250 --seed {s1} --max-minutes 70 --out runs/cpu_rock_{rock} -q      # stage 1 (50 min)",
             f"OMP_NUM_THREADS=1 seqgen rock train {data} --crop 48 --channels 8 --batch 8 --decay 6 "
             f"--porosity-weight 100 --profile-weight 0 --norm group --steps 4000 --max-minutes 80 "
             f"--init runs/cpu_rock_{rock} --checkpoint-every 250 --check-every 200 --seed {s2} --device cpu "
-            f"--out runs/cpu48_rock_{rock}      # stage 2"]
-    if rock not in PIXEL_RUNS:
-        return cmds, f"runs/cpu48_rock_{rock}"
-    p = PIXEL_RUNS[rock]
-    s3, s4 = p["seeds"]
-    common = f"{data} --crop 48 --channels 8 --batch 8 --decay 6 --porosity-weight 100 --norm pixel --steps 4000"
-    stage4 = (f"OMP_NUM_THREADS=1 seqgen rock train {common} --profile-weight 100 --checkpoint-every 200 "
-              f"--check-every 200 --seed {s4} --device cpu --out runs/pixp_rock_{rock}")
-    cmds += [f"OMP_NUM_THREADS=1 seqgen rock train {common} --profile-weight 0 --max-minutes {p['s3_minutes']} "
-             f"--init runs/cpu48_rock_{rock} --checkpoint-every 250 --check-every 200 --seed {s3} --device cpu "
-             f"--out runs/pix_rock_{rock}      # stage 3, stopped with Ctrl+C at step {p['s3_stop']}",
-             f"{stage4} --max-minutes 52 --init runs/pix_rock_{rock}      # stage 4"]
-    if p["more_minutes"]:
-        cmds.append(f"{stage4} --max-minutes {p['more_minutes']} --resume      # stage 4 continued")
+            f"--out runs/cpu48_rock_{rock}      # stage 2",
+            f"OMP_NUM_THREADS=1 seqgen rock train {common} --profile-weight 0 --max-minutes {p['s3_minutes']} "
+            f"--init runs/cpu48_rock_{rock} --checkpoint-every 250 --check-every 200 --seed {s3} --device cpu "
+            f"--out runs/pix_rock_{rock}      # stage 3, stopped with Ctrl+C at step {p['s3_stop']}",
+            f"{stage4} --max-minutes 52 --init runs/pix_rock_{rock}      # stage 4",
+            f"{stage4} --max-minutes {p['more_minutes']} --resume      # stage 4 continued"]
     return cmds, p["export"]
 
 
