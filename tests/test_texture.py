@@ -1,6 +1,7 @@
 """Multi-texture GAN (core.texture): exact tiling, sizes, seeds, class selection, examples, losses, data."""
 
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
@@ -86,7 +87,7 @@ def test_inference_folds_batchnorm_exactly():
     """G.eval() (BatchNorm folded into the convs, sub-pixel phases, channels-last, oneDNN) computes
     what the plain training graph computes with the running statistics."""
     torch.manual_seed(0)
-    g = Generator(TINY)
+    g = Generator(dataclasses.replace(TINY, g_norm="batch"))
     for bn in (m for m in g.modules() if isinstance(m, torch.nn.BatchNorm3d)):
         bn.running_mean.uniform_(-1, 1), bn.running_var.uniform_(0.5, 2), bn.weight.data.uniform_(0.5, 1.5)
         bn.bias.data.uniform_(-0.5, 0.5)
@@ -104,6 +105,35 @@ def test_inference_folds_batchnorm_exactly():
     with torch.no_grad():
         x = g.s8[0].conv(n) + g.code_in(w)[:, :, None, None, None]
     torch.testing.assert_close(stats["s8.0.bn.running_mean"], x.mean((0, 2, 3, 4)), rtol=1e-4, atol=1e-5)
+
+
+def test_pixel_norm_generator_is_one_function_in_training_and_inference():
+    """With PixelNorm (the default) G.eval() (sub-pixel phases, the 8-phase norm at the end, in-place
+    ops) computes what the training graph computes, a sample does not depend on its batch, and
+    there are no statistics to calibrate; configs saved before the norm was a setting load as BatchNorm."""
+    torch.manual_seed(0)
+    g = Generator(TINY)
+    assert TINY.g_norm == "pixel" and not any(isinstance(m, torch.nn.BatchNorm3d) for m in g.modules())
+    for m in g.modules():
+        if type(m).__name__ == "PixelNorm":
+            m.weight.data.uniform_(0.5, 1.5), m.bias.data.uniform_(-0.5, 0.5)
+    w, cells = torch.randn(3, 4), g.latent_cells(24)
+    n = torch.randn(3, 2, cells, cells, cells)
+    with torch.no_grad():
+        trained = g.train()(w, n)
+        alone = g(w[1:2], n[1:2])  # BatchNorm would give another volume without its batch companions
+        inferred = g.eval()(w, n)
+    # A norm over the 2 fine channels amplifies rounding where both are near 0 (conv algorithms differ
+    # with the batch size and in inference), hence the tolerance; the binary volumes agree but for
+    # voxels whose logit is within it of 0.
+    torch.testing.assert_close(alone, trained[1:2], rtol=1e-3, atol=1e-3)
+    torch.testing.assert_close(inferred, trained, rtol=1e-3, atol=1e-3)
+    assert ((inferred >= 0) != (trained >= 0)).float().mean() < 1e-3
+    assert recalibrate_batchnorm(g, [(w, n)]) == {} and not g.training
+    legacy = TextureGANConfig.from_dict({k: v for k, v in TINY.to_dict().items() if k != "g_norm"})
+    assert legacy.g_norm == "batch" and any(isinstance(m, torch.nn.BatchNorm3d) for m in Generator(legacy).modules())
+    with pytest.raises(InputError, match="g_norm"):
+        dataclasses.replace(TINY, g_norm="layer")
 
 
 def test_sizes_and_bad_sizes(model):

@@ -15,6 +15,7 @@ DEFAULT_MODEL = "rocks"  # resources/models/texture_rocks.pt
 def register(subparsers) -> None:
     """Add the ``texture`` command group to a ``seqgen`` argparse sub-parser set."""
     from ..train.cliargs import add_time_limit_option
+    from .config import G_NORMS, TextureGANConfig
 
     tex = subparsers.add_parser("texture", help="multi-texture 3D synthesis with class selection (GAN)",
                                 description="Train one GAN on several textures (rock types), list its classes, "
@@ -59,6 +60,9 @@ def register(subparsers) -> None:
         g.add_argument(f"--{name}", type=float, default=1.0, help=f"weight of {help_} (default 1)")
     g.add_argument("--porosity-weight", type=float, default=10.0,
                    help="extra loss: reconstructions keep their crop's porosity, weight γ (default 10; 0 = off)")
+    g.add_argument("--norm", choices=G_NORMS, default=TextureGANConfig.g_norm,
+                   help="generator norm: pixel (PixelNorm, per voxel: training and inference agree) or batch "
+                        f"(BatchNorm, the first models) (default {TextureGANConfig.g_norm})")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_train)
 
@@ -218,7 +222,8 @@ def cmd_train(args) -> int:
     cfg = TextureGANConfig(code_dim=args.code_dim, noise_channels=args.noise_channels, g_channels=args.g_channels,
                            g_fine=args.g_fine, e_channels=args.e_channels, d_channels=args.d_channels,
                            dz_hidden=args.dz_hidden, crop=args.crop, alpha1=args.alpha1, alpha2=args.alpha2,
-                           beta1=args.beta1, beta2=args.beta2, porosity_weight=args.porosity_weight)
+                           beta1=args.beta1, beta2=args.beta2, porosity_weight=args.porosity_weight,
+                           g_norm=args.norm)
     return run_training_command(args, lambda tcfg, state: train(args.data, cfg, tcfg, pore=args.pore, state=state))
 
 

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields
 
 from ..errors import InputError
 
+G_NORMS = ("pixel", "batch")
 FACTOR = 8      # G starts from a latent at 1/8 of the output resolution (three ×2 upsamplings)
 MIN_CROP = 16   # the smallest training crop: the encoder's three stride-2 convs need at least 2³ left
 
@@ -32,6 +33,12 @@ class TextureGANConfig:
     # 0.45, crop 16, g_channels 32, 1000 steps of 8 pairs): without it both classes generated
     # porosity 0.08–0.22 (G ignored the code); with γ = 10: 0.06–0.15 and 0.24–0.54.
     porosity_weight: float = 10.0
+    # G's norm: "pixel" (PixelNorm, per voxel: training and inference compute one function) or
+    # "batch" (BatchNorm: the batch statistics of training, running statistics at inference; the
+    # first models). Why pixel: the BatchNorm model's reconstructions ran at 0.09 porosity at
+    # inference against 0.17 real on its check batch at step 4500, and a sample's porosity depended on the
+    # others in its batch during training (see resources/models/texture_rocks.md).
+    g_norm: str = "pixel"
 
     def __post_init__(self):
         if int(self.crop) % FACTOR or int(self.crop) < MIN_CROP:
@@ -41,6 +48,8 @@ class TextureGANConfig:
                 raise InputError(f"{f} must be at least 1 (got {getattr(self, f)}).")
         if int(self.g_channels) < 4:
             raise InputError(f"g_channels must be at least 4: G quarters it at 1/2 resolution (got {self.g_channels}).")
+        if self.g_norm not in G_NORMS:
+            raise InputError(f"g_norm must be one of {', '.join(G_NORMS)} (got {self.g_norm!r}).")
         for f in ("alpha1", "alpha2", "beta1", "beta2", "porosity_weight"):
             if not float(getattr(self, f)) >= 0:
                 raise InputError(f"The loss weight {f} cannot be negative (got {getattr(self, f)}).")
@@ -51,4 +60,8 @@ class TextureGANConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "TextureGANConfig":
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        # configs saved before a field existed load with the value those models were trained with
+        return cls(**{**LEGACY, **{k: v for k, v in d.items() if k in known}})
+
+
+LEGACY = {"g_norm": "batch"}

@@ -7,8 +7,8 @@ same texture, D_z whether codes look like samples of the prior p(w) = N(0, I).
 
 G is exactly translation-equivariant, which is what makes seamless volumes of any size possible:
 every conv is VALID (no padding), upsampling is nearest ×2, the output is cropped by a fixed
-amount and nothing normalises over space at inference (BatchNorm runs on its running statistics,
-folded into the convs). One latent cell is 8
+amount and nothing normalises over space at inference (PixelNorm works per voxel; the first
+models' BatchNorm runs on its running statistics, folded into the convs). One latent cell is 8
 output voxels; a volume of N³ (N a multiple of 8) needs a latent of N/8 + 2·margin cells, and
 any block of latent cells (plus its margins) yields exactly the matching block of the output,
 whatever else is generated around it: tiles need no blending and show no seams.
@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from ..rock.model import PixelNorm
 from .config import FACTOR, TextureGANConfig
 
 
@@ -77,17 +78,23 @@ def phase_weights(weight: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tenso
 
 
 class Block(nn.Module):
-    """Valid 3×3×3 conv (after nearest ×2 upsampling when ``up``) → BatchNorm → LeakyReLU(0.2).
+    """Valid 3×3×3 conv (after nearest ×2 upsampling when ``up``) → norm → LeakyReLU(0.2).
 
-    BatchNorm in training (its batch statistics over many voxels keep every channel varying in
-    space, which is what stops G from collapsing to one phase); at inference it uses its running
-    statistics, i.e. a fixed per-channel affine map folded into the conv: local, so tiles stay exact.
+    ``norm="pixel"``: PixelNorm (per voxel across channels, core.rock.model.PixelNorm): local, so
+    training and inference compute the same function and a sample never depends on the others
+    in its batch. ``norm="batch"`` (the first models): BatchNorm in training, its running
+    statistics at inference, folded into the conv (a fixed per-channel affine map: local too).
     """
 
-    def __init__(self, cin: int, cout: int, up: bool = False):
+    def __init__(self, cin: int, cout: int, up: bool = False, norm: str = "batch"):
         super().__init__()
-        self.conv = nn.Conv3d(cin, cout, 3, bias=False)  # BatchNorm's shift makes a conv bias redundant
-        self.bn = nn.BatchNorm3d(cout)
+        self.pixel = norm == "pixel"
+        # BatchNorm's shift makes a conv bias redundant; PixelNorm divides by the RMS, so a bias matters
+        self.conv = nn.Conv3d(cin, cout, 3, bias=self.pixel)
+        if self.pixel:
+            self.norm = PixelNorm(cout)
+        else:
+            self.bn = nn.BatchNorm3d(cout)
         self.up = up
 
     def scale(self) -> torch.Tensor:
@@ -95,23 +102,42 @@ class Block(nn.Module):
         return self.bn.weight * torch.rsqrt(self.bn.running_var + self.bn.eps)
 
     def folded(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Conv weight and bias with the BatchNorm's running statistics folded in (inference)."""
+        """Conv weight and bias for inference (BatchNorm's running statistics folded in)."""
+        if self.pixel:
+            return self.conv.weight, self.conv.bias
         s = self.scale()
         return self.conv.weight * s.view(-1, 1, 1, 1, 1), self.bn.bias - self.bn.running_mean * s
+
+    def normalise(self, y: torch.Tensor, phases: int = 1) -> torch.Tensor:
+        """PixelNorm of ``y`` whose channels are ``phases`` phase-major groups of the block's
+        channels (1: plain); a BatchNorm block returns ``y`` as it is (its norm is folded already)."""
+        if not self.pixel:
+            return y
+        b, c, *sp = y.shape
+        n, shape = self.norm, (1, -1) + (1,) * len(sp)
+        groups = y.view(b, phases, c // phases, *sp)
+        r = torch.rsqrt(groups.square().mean(2, keepdim=True).add_(n.eps))
+        weight, bias = n.weight.repeat(phases).view(shape), n.bias.repeat(phases).view(shape)
+        if _inplace():  # inference: no extra full-size tensors
+            groups.mul_(r)
+            return y.mul_(weight).add_(bias)
+        return (groups * r).reshape(b, c, *sp) * weight + bias
 
     def pre(self, x: torch.Tensor, add: torch.Tensor | None = None) -> torch.Tensor:
         """The block's output before the activation; ``add`` (B, cout) is added before the norm."""
         if self.training:
             y = self.conv(F.interpolate(x, scale_factor=2, mode="nearest") if self.up else x)
-            return self.bn(y if add is None else y + add[:, :, None, None, None])
+            if add is not None:
+                y = y + add[:, :, None, None, None]
+            return self.norm(y) if self.pixel else self.bn(y)
         w, b = self.folded()
-        if add is not None:  # the norm is affine: the added term is scaled like the conv
+        if add is not None and not self.pixel:  # the norm is affine: the added term is scaled like the conv
             add = add * self.scale()
         if self.up:
             y = pixel_shuffle3d(conv3d(x, *phase_weights(w, b)))
         else:
             y = conv3d(x, w, b)
-        return y if add is None else y + add[:, :, None, None, None]
+        return self.normalise(y if add is None else y + add[:, :, None, None, None])
 
     def forward(self, x: torch.Tensor, add: torch.Tensor | None = None) -> torch.Tensor:
         return lrelu(self.pre(x, add))
@@ -129,10 +155,11 @@ class Generator(nn.Module):
         # The code enters through a linear map (a 3×3×3 conv of a constant field would be one too, but
         # its 27 taps add up coherently and drown the noise at initialisation).
         self.code_in = nn.Linear(cfg.code_dim, c8, bias=False)
-        self.s8 = nn.ModuleList([Block(cfg.noise_channels, c8), Block(c8, c8)])
-        self.s4 = nn.ModuleList([Block(c8, c4, up=True), Block(c4, c4)])
-        self.s2 = nn.ModuleList([Block(c4, c2, up=True), Block(c2, c2)])
-        self.s1 = Block(c2, f, up=True)
+        nm = cfg.g_norm
+        self.s8 = nn.ModuleList([Block(cfg.noise_channels, c8, norm=nm), Block(c8, c8, norm=nm)])
+        self.s4 = nn.ModuleList([Block(c8, c4, up=True, norm=nm), Block(c4, c4, norm=nm)])
+        self.s2 = nn.ModuleList([Block(c4, c2, up=True, norm=nm), Block(c2, c2, norm=nm)])
+        self.s1 = Block(c2, f, up=True, norm=nm)
         self.out = nn.Conv3d(f, 1, 1)
         # Output voxels lost to the valid convs along an axis (both sides): 2 convs at 1/8 (16 voxels
         # each), up + conv at 1/4 (2 quarter-voxels = 8 each), at 1/2 (4 each), at full resolution (2).
@@ -158,7 +185,7 @@ class Generator(nn.Module):
             # Inference stays at 1/2 resolution to the end: the 8 phases of f channels, the 1×1
             # output conv on each phase (one grouped conv, shared weights), one 1-channel shuffle.
             w1, b1 = self.s1.folded()
-            x = lrelu(conv3d(x, *phase_weights(w1, b1)))
+            x = lrelu(self.s1.normalise(conv3d(x, *phase_weights(w1, b1)), phases=8))
             x = conv3d(x, self.out.weight.repeat(8, 1, 1, 1, 1), self.out.bias.repeat(8), groups=8)
             x = pixel_shuffle3d(x)
         c = self.crop
@@ -228,6 +255,8 @@ def recalibrate_batchnorm(generator: Generator, batches) -> dict[str, torch.Tens
     like the training batches (half prior codes, half codes of real crops).
     """
     bns = [m for m in generator.modules() if isinstance(m, nn.BatchNorm3d)]
+    if not bns:  # a PixelNorm G has no statistics to measure
+        return {}
     momenta = [bn.momentum for bn in bns]
     was_training = generator.training
     for bn in bns:
