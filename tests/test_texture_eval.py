@@ -30,13 +30,14 @@ def blobs(shape, seed, sigma, porosity):
 
 def tiny_model():
     """Untrained tiny G (output bias centred, as in test_texture) with two hand-set class Gaussians
-    whose volumes differ in porosity (about 0.7 and 0.4 at 16³)."""
+    whose volumes differ in porosity (about 0.64 and 0.44 at 16³: codes ±4 e_0, as far apart as the
+    PixelNorm G needs for a clear difference untrained)."""
     m = TextureModel.from_config(TINY, seed=0)
     g, cells = m.generator, m.generator.latent_cells(32)
     with torch.no_grad():
         g.out.bias -= g(torch.zeros(1, 4), noise_planes(0, 0, 0, cells, 2, cells, cells)[None]).median()
     e = torch.zeros(4)
-    e[0] = 1.0
+    e[0] = 4.0
     cov, prev = 0.01 * torch.eye(4), torch.zeros(8, 8, dtype=torch.uint8)
     m.classes = {"plus": {"mean": e.clone(), "cov": cov, "porosity": 0.7, "n_crops": 2, "preview": prev},
                  "minus": {"mean": -e, "cov": cov, "porosity": 0.4, "n_crops": 2, "preview": prev}}
