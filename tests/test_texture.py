@@ -238,11 +238,12 @@ def test_tiff_written_slab_by_slab(model, tmp_path):
     assert back.metadata["k"] == 1
 
 
-def test_losses_reach_each_network_exactly():
+@pytest.mark.parametrize("hard", [True, False])
+def test_losses_reach_each_network_exactly(hard):
     """G gets α1·L_x + α2·L_xx (+ γ·L_φ), E gets β1·L_z + β2·L_xx (+ γ·L_φ), nothing else (one forward,
-    two backwards)."""
+    two backwards); L_φ on the binary reconstruction (straight-through) or on its soft probabilities."""
     cfg = TextureGANConfig(**{**TINY.to_dict(), "alpha1": 0.7, "alpha2": 1.9, "beta1": 0.4, "beta2": 2.5,
-                              "porosity_weight": 3.0})
+                              "porosity_weight": 3.0, "porosity_hard": hard})
     vols = {"a": [blobs((20, 20, 20), 0)], "b": [blobs((20, 20, 20), 1, porosity=0.5)]}
     task = TextureGANTask(cfg, vols)
     torch.manual_seed(0)
@@ -255,7 +256,7 @@ def test_losses_reach_each_network_exactly():
     ctx = StepContext(nets, nets, opts, torch.device("cpu"), torch.amp.GradScaler("cpu", enabled=False))
     batch = task.sample(2, np.random.default_rng(0))
     torch.manual_seed(1)
-    task.train_step(batch, 0, ctx)
+    logged = task.train_step(batch, 0, ctx)
     got_g = [p.grad.clone() for p in nets["generator"].parameters()]
     got_e = [p.grad.clone() for p in nets["encoder"].parameters()]
     # Reference: the same draws, each loss differentiated on its own.
@@ -269,7 +270,11 @@ def test_losses_reach_each_network_exactly():
     l_x = -nets["d_x"](fake).mean()
     l_xx = -nets["d_xx"](torch.cat([x, fake[2:]], 1)).mean()
     l_z = -nets["d_z"](code).mean()
-    l_phi = (prob[2:].mean((1, 2, 3, 4)) - x.mean((1, 2, 3, 4))).pow(2).mean()
+    l_phi = ((fake if hard else prob)[2:].mean((1, 2, 3, 4)) - x.mean((1, 2, 3, 4))).pow(2).mean()
+    # the hard term's value is the binary volumes' porosity error, the soft one's is not
+    binary = ((prob[2:] >= 0.5).float().mean((1, 2, 3, 4)) - x.mean((1, 2, 3, 4))).pow(2).mean().item()
+    assert (logged["l_porosity"] == pytest.approx(binary, rel=1e-5)) == hard
+    assert logged["l_porosity"] == pytest.approx(l_phi.item(), rel=1e-5)
     ref_g = torch.autograd.grad(cfg.alpha1 * l_x + cfg.alpha2 * l_xx + 3.0 * l_phi,
                                 list(nets["generator"].parameters()), retain_graph=True)
     ref_e = torch.autograd.grad(cfg.beta1 * l_z + cfg.beta2 * l_xx + 3.0 * l_phi, list(nets["encoder"].parameters()))

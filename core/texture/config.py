@@ -33,6 +33,9 @@ class TextureGANConfig:
     # 0.45, crop 16, g_channels 32, 1000 steps of 8 pairs): without it both classes generated
     # porosity 0.08–0.22 (G ignored the code); with γ = 10: 0.06–0.15 and 0.24–0.54.
     porosity_weight: float = 10.0
+    # the porosity term on the binary reconstruction (straight-through gradient) rather than on its
+    # soft pore probabilities (the first models): see core.texture.task
+    porosity_hard: bool = True
     # G's norm: "pixel" (PixelNorm, per voxel: training and inference compute one function) or
     # "batch" (BatchNorm: the batch statistics of training, running statistics at inference; the
     # first models). Why pixel: the BatchNorm model's reconstructions ran at 0.09 porosity at
@@ -64,4 +67,4 @@ class TextureGANConfig:
         return cls(**{**LEGACY, **{k: v for k, v in d.items() if k in known}})
 
 
-LEGACY = {"g_norm": "batch"}
+LEGACY = {"g_norm": "batch", "porosity_hard": False}
