@@ -272,12 +272,19 @@ def test_train_stop_and_resume(tab, qtbot, tmp_path, errors):
     tab.channels_spin.setValue(8)
     tab.device_combo.setCurrentIndex(tab.device_combo.findData("cpu"))
     tab.train_out_edit.setText(str(out))
+    # the texture GAN's own settings, each away from its default, reach the run's config
+    norm = "batch" if tab.norm_combo.currentData() == "pixel" else "pixel"
+    tab.norm_combo.setCurrentIndex(tab.norm_combo.findData(norm))
+    tab.porosity_weight_spin.setValue(7)
 
     with qtbot.waitSignal(tab.trainingEnded, timeout=JOB_MS) as blocker:
         assert tab.start_train()
         assert not tab.train_button.isEnabled() and tab.stop_button.isEnabled()
+        assert not tab.norm_combo.isEnabled() and not tab.porosity_weight_spin.isEnabled()
     assert blocker.args == ["finished"], tab.train_status.text()
     assert load_checkpoint(out / LAST)["step"] == 2 and load_class_table(out / CLASSES_FILE)["step"] == 2
+    cfg = load_checkpoint(out / LAST)["config"]
+    assert (cfg["g_norm"], cfg["porosity_weight"]) == (norm, 7.0) and tab.norm_combo.isEnabled()
     assert tab.loss_plot.has_data() and "loss_d_x" in tab.loss_plot.series
     last = str((out / LAST).resolve())
     assert tab.model_combo.findData(last) >= 0 and tab.resume_check.isChecked()   # offered, not forced

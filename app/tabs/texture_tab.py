@@ -25,7 +25,7 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QIcon, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDoubleSpinBox, QFileDialog,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QMessageBox,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
@@ -34,11 +34,12 @@ from core import __version__
 from core.errors import InputError
 from core.jobs import TaskState, ensure_state
 from core.shipped import MODELS_DIR, resolve_model, shipped_models
-from core.texture.config import FACTOR, MIN_CROP
+from core.texture.config import FACTOR, G_NORMS, MIN_CROP, TextureGANConfig
 from core.texture.generate import check_shape, generate as texture_generate, generate_files, output_paths
 from core.texture.task import KIND
 
 from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, get_str, last_dir, set_last_dir
+from ..widgets.form_helpers import double_spin
 from ..widgets.form_helpers import spin as _spin
 from ..widgets.form_helpers import voxel_spin
 from ..widgets.model_combo import CHOOSE
@@ -262,18 +263,21 @@ def export_job(paths, sources, metadatas, *, voxel_size_um: float = 1.0, state: 
 
 def train_job(specs, *, out_dir, crop: int = 64, steps: int = 2000, batch: int = 8, channels: int = 64,
               device: str = "auto", max_minutes: float = 0.0, resume: bool = False, seed: int = 0,
-              checkpoint_every: int = 500, log_every: Optional[int] = None, state: TaskState | None = None):
+              checkpoint_every: int = 500, log_every: Optional[int] = None, norm: Optional[str] = None,
+              porosity_weight: Optional[float] = None, state: TaskState | None = None):
     """``core.texture.train`` with the Train panel's settings. ``channels`` is G's width; the encoder
-    and the patch critics get half of it and D_z twice (the defaults: 64 → 32, 32, 128)."""
-    from core.texture.config import TextureGANConfig
+    and the patch critics get half of it and D_z twice (the defaults: 64 → 32, 32, 128); ``norm`` and
+    ``porosity_weight`` default to TextureGANConfig's."""
     from core.texture.train import train
     from core.train import TrainConfig
 
     if log_every is None:
         log_every = 1 if steps <= 200 else 10
     c = int(channels)
+    d = TextureGANConfig()
     cfg = TextureGANConfig(g_channels=c, e_channels=max(1, c // 2), d_channels=max(1, c // 2),
-                           dz_hidden=max(1, 2 * c), crop=int(crop))
+                           dz_hidden=max(1, 2 * c), crop=int(crop), g_norm=norm or d.g_norm,
+                           porosity_weight=d.porosity_weight if porosity_weight is None else float(porosity_weight))
     tcfg = TrainConfig(steps=int(steps), batch_size=int(batch), checkpoint_every=int(checkpoint_every),
                        log_every=int(log_every), seed=int(seed), device=device or "auto", out_dir=str(out_dir),
                        resume=bool(resume), max_minutes=float(max_minutes))
@@ -442,11 +446,29 @@ class TextureTab(VolumeTab):
                         stop_tip="Stop after the current step; a checkpoint is written and the classes are "
                                  "fitted (Resume continues)",
                         time_limit=True)
+        self._add_loss_settings(box)
         self._adopt_train_form(box)
         self.minutes_spin = box.minutes_spin
         self.train_out_edit = box.out_edit
         self.train_out_button = box.out_button
         return box
+
+    def _add_loss_settings(self, box: TrainForm) -> None:
+        """The texture GAN's own settings, starting at a new run's defaults (TextureGANConfig)."""
+        d = TextureGANConfig()
+        self.norm_combo = QComboBox()
+        for norm, text in (("pixel", "per voxel"), ("batch", "batch (first models)")):
+            if norm in G_NORMS:
+                self.norm_combo.addItem(text, norm)
+        self.norm_combo.setCurrentIndex(self.norm_combo.findData(d.g_norm))
+        self.norm_combo.setToolTip("Generator normalisation. Per voxel: training and generation compute the same "
+                                   "function; batch: BatchNorm, whose training statistics generation replaces by "
+                                   "averages")
+        self.porosity_weight_spin = double_spin(0.0, 10000.0, d.porosity_weight,
+                                                "Weight of each reconstruction's porosity against its crop's "
+                                                "(0: off)")
+        box.add_setting("Generator norm", self.norm_combo)
+        box.add_setting("Porosity weight", self.porosity_weight_spin)
 
     def _build_actions(self) -> None:
         self.generate_action = QAction("&Generate texture", self)
@@ -944,6 +966,7 @@ class TextureTab(VolumeTab):
                          steps=int(self.steps_spin.value()), batch=int(self.batch_spin.value()),
                          channels=int(self.channels_spin.value()), device=self.device_combo.currentData(),
                          max_minutes=float(self.minutes_spin.value()), resume=resume, seed=seed,
+                         norm=self.norm_combo.currentData(), porosity_weight=float(self.porosity_weight_spin.value()),
                          description="texture training")
 
     def _trained_text(self, result) -> str:
