@@ -33,8 +33,16 @@ def add_eval_parsers(rock_sub) -> None:
                    help="voxel size (default: known for the shared volumes, else from the file, else 1)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"])
+    add_workers_option(p)
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=cmd_eval)
+
+
+def add_workers_option(p) -> None:
+    """``--workers N``: processes that measure the samples (rock and texture eval)."""
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="processes that measure the samples, e.g. the number of cores (default 1; the results "
+                        "are the same)")
 
 
 def cmd_eval(args) -> int:
@@ -47,7 +55,7 @@ def cmd_eval(args) -> int:
     res = evaluate(str(resolve_model("rock", args.model)), baseline, args.data, n=args.n, size=args.size, seed=args.seed,
                    permeability=not args.no_permeability, state=state, out_dir=args.out,
                    voxel_size_um=args.voxel_size, heldout_z=args.heldout_z, real_control=not args.no_control,
-                   paste=args.paste, device=args.device, pore=args.pore)
+                   paste=args.paste, device=args.device, pore=args.pore, workers=args.workers)
     progress.done()
     if not args.quiet:
         print(res.markdown)

@@ -115,6 +115,8 @@ def register(subparsers) -> None:
 
 def add_eval_parser(sub) -> None:
     """``texture eval``: thesis Table 2 on held-out data (core.texture.evaluate)."""
+    from ..rock.eval_cli import add_workers_option
+
     p = sub.add_parser(
         "eval", help="thesis Table 2: ours vs DCGAN baselines vs held-out real crops, per class",
         description="For every --data NAME=VOLUME (NAME a class of the model), draws N random SIZE³ crops from the "
@@ -145,6 +147,7 @@ def add_eval_parser(sub) -> None:
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"])
+    add_workers_option(p)
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=cmd_eval)
 
@@ -203,7 +206,8 @@ def cmd_eval(args) -> int:
     res = evaluate(str(resolve_model("texture", args.model)), data, n=args.n, size=args.size, seed=args.seed,
                    permeability=not args.no_permeability, state=state, baselines=baselines, out_dir=args.out,
                    heldout_z=heldout or None, voxel_size_um=voxel or None, real_control=not args.no_control,
-                   spread=args.spread, device=args.device, pore=args.pore, n_bootstrap=args.bootstrap)
+                   spread=args.spread, device=args.device, pore=args.pore, n_bootstrap=args.bootstrap,
+                   workers=args.workers)
     progress.done()
     if not args.quiet:
         print(res.markdown)

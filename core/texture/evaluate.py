@@ -41,7 +41,7 @@ from ..errors import InputError
 from ..jobs import TaskState, ensure_state
 from ..rock.evaluate import (PROPERTIES, SET_LABELS, EvalResult, draw_hists, finite_values, heldout_start, hist_edges,
                              mean_cell, measure_set, method_notes, new_figure, progress_bounds, resolve_voxel,
-                             sample_counts, sample_heldout_crops, sample_properties, sample_seed, write_results)
+                             sample_counts, sample_heldout_crops, sample_seed, write_results)
 
 #: Properties of Table 2, in table order (keys of core.rock.evaluate.PROPERTIES).
 TABLE_PROPERTIES = ("permeability_mD", "porosity", "surface_area_density", "euler_density", "s2_corr_length")
@@ -90,7 +90,7 @@ def _thesis_ref(name: str):
 def evaluate(model, data: dict, n: int = 200, size: int = 64, seed: int = 0, permeability: bool = True,
              state: TaskState | None = None, *, baselines: dict | None = None, out_dir=None,
              heldout_z=None, voxel_size_um=None, real_control: bool = True, spread: float = 1.0,
-             device=None, pore: str = "auto", n_bootstrap: int = N_BOOTSTRAP) -> TextureEvalResult:
+             device=None, pore: str = "auto", n_bootstrap: int = N_BOOTSTRAP, workers: int = 1) -> TextureEvalResult:
     """Table 2 on held-out data; see the module docstring.
 
     ``model``: a TextureModel or a 'texture-gan' checkpoint/model path. ``data``: {class: volume
@@ -98,6 +98,7 @@ def evaluate(model, data: dict, n: int = 200, size: int = 64, seed: int = 0, per
     {class: BaselineModel or 'rock-dcgan' checkpoint path} for some of the classes (no baseline
     column for the others). ``heldout_z`` / ``voxel_size_um``: one value for all classes or a
     {class: value} dict (needed / optional for volumes that are not the shared ones).
+    ``workers``: processes that measure the volumes (the results do not depend on it).
     """
     from ..io import read_volume
     from ..rock.baseline import BaselineModel, generate_baseline, load_baseline
@@ -156,32 +157,31 @@ def evaluate(model, data: dict, n: int = 200, size: int = 64, seed: int = 0, per
             crops, pos = sample_heldout_crops(vol.array, path.name, n, size,
                                               np.random.default_rng([seed, SEED_STREAMS[s], key]), heldout_z=hz[c])
             label = "real crop" if s == "real" else "real crop (2nd draw)"
-            samples[s] = measure_set(crops, voxel, permeability, cst.sub(*bounds[s]), f"{c}: {label}")
+            samples[s] = measure_set(crops, voxel, permeability, cst.sub(*bounds[s]), f"{c}: {label}", workers)
             positions[s] = [list(p) for p in pos]
             del crops
         shape = [int(v) for v in vol.array.shape]
         del vol
 
-        # ours: realisation 0 of its own seed per sample, generated and measured one at a time
+        # ours: realisation 0 of its own seed per sample, all generated, then measured
         st_o = cst.sub(*bounds["ours"])
         seed_c = sample_seed(seed, SEED_STREAMS["ours"], key)
-        ours_seeds, ours_samples = [], []
+        ours_seeds, ours_vols = [], []
         for i in range(n):
-            st_o.report(i / n, f"{c}: generating and measuring ours {i + 1}/{n}")
+            st_o.report(0.3 * i / n, f"{c}: generating ours {i + 1}/{n}")
             s_i = sample_seed(seed_c, SEED_STREAMS["ours"], i)
-            g = generate(ours, size, s_i, cls=c, spread=spread, state=st_o.sub(i / n, (i + 0.3) / n))
+            ours_vols.append(generate(ours, size, s_i, cls=c, spread=spread,
+                                      state=st_o.sub(0.3 * i / n, 0.3 * (i + 1) / n))[0])
             ours_seeds.append(s_i)
-            ours_samples.append(sample_properties(g[0], voxel, permeability=permeability,
-                                                  state=st_o.sub((i + 0.3) / n, (i + 1) / n)))
-            del g
-        samples["ours"] = ours_samples
+        samples["ours"] = measure_set(ours_vols, voxel, permeability, st_o.sub(0.3, 1.0), f"{c}: ours", workers)
+        del ours_vols
 
         base_meta = None
         if c in bases:
             b, (b0, b1) = bases[c], bounds["baseline"]
             bvols = generate_baseline(b, size, n, seed, state=cst.sub(b0, b0 + 0.15 * (b1 - b0)))
             samples["baseline"] = measure_set(bvols, voxel, permeability, cst.sub(b0 + 0.15 * (b1 - b0), b1),
-                                              f"{c}: baseline sample")
+                                              f"{c}: baseline sample", workers)
             base_meta = {"path": b.path, "step": b.step, "config": b.config.to_dict()}
             del bvols
         per_class[c] = {
