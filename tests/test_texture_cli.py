@@ -128,3 +128,19 @@ def test_time_limit_stops_with_checkpoint_and_classes(run, tmp_path):
                  "--max-minutes", "0.0001", "--device", "cpu", "--out", str(out), "--seed", "0", "-q", *WIDTHS]) == 0
     step = load_checkpoint(out / LAST)["step"]
     assert 1 <= step < 1000 and load_class_table(out / CLASSES_FILE)["step"] == step
+
+
+def test_train_options_reach_the_run(run, tmp_path):
+    """--keep-checkpoints (0 keeps every step checkpoint, N the newest N), --norm and --soft-porosity."""
+    d = run[0]
+    base = ["texture", "train", "--data", str(d / "fine.tif"), "--crop", "16", "--batch", "1", "--steps", "4",
+            "--checkpoint-every", "1", "--device", "cpu", "--seed", "0", "-q", *WIDTHS]
+    assert main(base + ["--out", str(tmp_path / "all"), "--keep-checkpoints", "0", "--norm", "batch",
+                        "--soft-porosity"]) == 0
+    assert sorted(p.name for p in (tmp_path / "all").glob("step_*.pt")) == [f"step_{i:07d}.pt" for i in range(1, 5)]
+    cfg = load_checkpoint(tmp_path / "all" / LAST)["config"]
+    assert (cfg["g_norm"], cfg["porosity_hard"]) == ("batch", False)
+    assert main(base + ["--out", str(tmp_path / "two"), "--keep-checkpoints", "2"]) == 0
+    assert sorted(p.name for p in (tmp_path / "two").glob("step_*.pt")) == ["step_0000003.pt", "step_0000004.pt"]
+    cfg = load_checkpoint(tmp_path / "two" / LAST)["config"]
+    assert (cfg["g_norm"], cfg["porosity_hard"]) == ("pixel", True)

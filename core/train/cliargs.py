@@ -9,13 +9,17 @@ from .config import TrainConfig
 
 def add_time_limit_option(p: argparse.ArgumentParser) -> None:
     """``--max-minutes`` (stop with a checkpoint after this much wall time: a lent GPU, a night on a
-    laptop) and ``--init`` (start a new run from a trained model's weights: fine-tuning)."""
+    laptop), ``--init`` (start a new run from a trained model's weights: fine-tuning) and
+    ``--keep-checkpoints`` (how many step checkpoints stay)."""
     p.add_argument("--max-minutes", type=float, default=0.0, metavar="M",
                    help="stop after M minutes of training in this invocation, with a checkpoint "
                         "(resume with --resume); 0 = no limit (default)")
     p.add_argument("--init", default="", metavar="MODEL",
                    help="start a new run from the weights of this model file, checkpoint or run folder "
                         "(same kind and model settings; step count, schedule and optimiser start afresh)")
+    p.add_argument("--keep-checkpoints", type=int, default=TrainConfig.keep_checkpoints, metavar="N",
+                   help="step checkpoints kept besides last.pt, the newest N (0 = keep all, to choose one "
+                        f"later; default {TrainConfig.keep_checkpoints})")
 
 
 def train_config_from_args(args, seed: int) -> TrainConfig:
@@ -23,7 +27,8 @@ def train_config_from_args(args, seed: int) -> TrainConfig:
     return TrainConfig(steps=args.steps, batch_size=args.batch, lr=args.lr, checkpoint_every=args.checkpoint_every,
                        log_every=args.log_every, check_every=args.check_every, seed=seed, device=args.device,
                        amp=not args.no_amp, out_dir=args.out, resume=args.resume,
-                       max_minutes=getattr(args, "max_minutes", 0.0), init_from=getattr(args, "init", "") or "")
+                       max_minutes=getattr(args, "max_minutes", 0.0), init_from=getattr(args, "init", "") or "",
+                       keep_checkpoints=getattr(args, "keep_checkpoints", TrainConfig.keep_checkpoints))
 
 
 def run_training_command(args, train_fn) -> int:
