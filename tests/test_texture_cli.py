@@ -45,7 +45,7 @@ def test_train_resume_and_classes_file(run):
     table = load_class_table(out / CLASSES_FILE)
     ck = load_checkpoint(out / LAST)
     assert ck["step"] == table["step"] == 5 and ck["seed"] == 3 and ck["kind"] == "texture-gan"
-    assert ck["config"]["g_channels"] == 8 and set(ck["models"]) == {"encoder", "generator", "d_x", "d_xx", "d_z"}
+    assert ck["config"]["g_channels"] == 8 and set(ck["models"]) == {"encoder", "generator", "generator_ema", "d_x", "d_xx", "d_z"}
     steps = sorted({r["step"] for r in read_log(out / "log.csv") if r["kind"] == "loss"})
     assert steps == [1, 2, 3, 4, 5]  # the resumed run continued from step 3
     names = {r["name"] for r in read_log(out / "log.csv")}
@@ -142,5 +142,19 @@ def test_train_options_reach_the_run(run, tmp_path):
     assert (cfg["g_norm"], cfg["porosity_hard"]) == ("batch", False)
     assert main(base + ["--out", str(tmp_path / "two"), "--keep-checkpoints", "2"]) == 0
     assert sorted(p.name for p in (tmp_path / "two").glob("step_*.pt")) == ["step_0000003.pt", "step_0000004.pt"]
-    cfg = load_checkpoint(tmp_path / "two" / LAST)["config"]
-    assert (cfg["g_norm"], cfg["porosity_hard"]) == ("pixel", True)
+    ck = load_checkpoint(tmp_path / "two" / LAST)
+    assert (ck["config"]["g_norm"], ck["config"]["porosity_hard"], ck["config"]["g_ema"]) == ("pixel", True, 0.999)
+    # the checkpoint generates with the moving average of G, and so does the model exported from it
+    ema, last = ck["models"]["generator_ema"], ck["models"]["generator"]
+    assert int(ema["ema_updates"]) == 4 and not torch.equal(ema["out.bias"], last["out.bias"])
+    model = load_model(tmp_path / "two" / LAST)
+    assert torch.equal(model.generator.out.bias, ema["out.bias"])
+    assert main(["texture", "export", str(tmp_path / "two"), str(tmp_path / "m.pt")]) == 0
+    shipped = load_checkpoint(tmp_path / "m.pt")["models"]
+    assert set(shipped) == {"encoder", "generator"} and torch.equal(shipped["generator"]["out.bias"], ema["out.bias"])
+    assert "ema_updates" not in shipped["generator"]
+    # resumed, the average goes on from where it was
+    assert main(base[:9] + ["6"] + base[10:] + ["--out", str(tmp_path / "two"), "--keep-checkpoints", "2",
+                                              "--resume"]) == 0
+    assert int(load_checkpoint(tmp_path / "two" / LAST)["models"]["generator_ema"]["ema_updates"]) == 6
+    assert main(base + ["--out", str(tmp_path / "bad"), "--g-ema", "1.0"]) == 1

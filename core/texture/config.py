@@ -42,6 +42,10 @@ class TextureGANConfig:
     # inference against 0.17 real on its check batch at step 4500, and a sample's porosity depended on the
     # others in its batch during training (see resources/models/texture_rocks.md).
     g_norm: str = "pixel"
+    # Decay of an exponential moving average of G's weights, the G that checkpoints generate with
+    # (0 = off: the last weights). Why: consecutive checkpoints of one CPU run swung between all-solid
+    # and 0.47-porosity volumes; the average over ~1/(1 − decay) steps smooths those swings out.
+    g_ema: float = 0.999
 
     def __post_init__(self):
         if int(self.crop) % FACTOR or int(self.crop) < MIN_CROP:
@@ -53,6 +57,8 @@ class TextureGANConfig:
             raise InputError(f"g_channels must be at least 4: G quarters it at 1/2 resolution (got {self.g_channels}).")
         if self.g_norm not in G_NORMS:
             raise InputError(f"g_norm must be one of {', '.join(G_NORMS)} (got {self.g_norm!r}).")
+        if not 0.0 <= float(self.g_ema) < 1.0:
+            raise InputError(f"g_ema is a decay in [0, 1) (got {self.g_ema}).")
         for f in ("alpha1", "alpha2", "beta1", "beta2", "porosity_weight"):
             if not float(getattr(self, f)) >= 0:
                 raise InputError(f"The loss weight {f} cannot be negative (got {getattr(self, f)}).")
@@ -67,4 +73,4 @@ class TextureGANConfig:
         return cls(**{**LEGACY, **{k: v for k, v in d.items() if k in known}})
 
 
-LEGACY = {"g_norm": "batch", "porosity_hard": False}
+LEGACY = {"g_norm": "batch", "porosity_hard": False, "g_ema": 0.0}

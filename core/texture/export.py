@@ -12,6 +12,7 @@ from ..train.export import export_model
 from .classes import class_table_beside, fit_inference
 from .data import load_class_volumes, parse_data_specs
 from .load import load_model
+from .model import generator_weights
 from .task import FORMAT_VERSION, KIND
 
 
@@ -43,8 +44,11 @@ def export(src, dst, *, half: bool = False, data=None, pore: str = "auto", state
         table, bn_stats = found["classes"], found.get("bn_stats") or {}
     dst = Path(dst)
     with atomic_path(dst) as tmp:
-        export_model(src, tmp, kind=KIND, keep_models=["encoder", "generator"], half=half)
+        export_model(src, tmp, kind=KIND, keep_models=["encoder", "generator", "generator_ema"], half=half)
         out = load_checkpoint(tmp)
+        # the shipped G is the one the checkpoint generates with: the moving average when there is one
+        out["models"]["generator"] = generator_weights(out["models"])
+        out["models"].pop("generator_ema", None)
         # G's BatchNorm statistics measured for these weights replace the ones training left behind.
         out["models"]["generator"].update({k: v.detach().cpu() for k, v in bn_stats.items()})
         out["classes"] = table

@@ -12,7 +12,7 @@ from ..jobs import select_device
 from ..train import load_checkpoint
 from .classes import class_table_beside
 from .config import TextureGANConfig
-from .model import Encoder, Generator
+from .model import Encoder, Generator, generator_weights
 from .task import FORMAT_VERSION, KIND
 
 
@@ -67,7 +67,7 @@ def load_model(path, device: str | torch.device | None = "cpu") -> TextureModel:
     enc, gen = Encoder(cfg), Generator(cfg)
     try:
         enc.load_state_dict(ck["models"]["encoder"])  # float16 exports are cast back to float32 here
-        gen.load_state_dict(ck["models"]["generator"])
+        gen.load_state_dict(generator_weights(ck["models"]))  # the moving average when the run kept one
     except (KeyError, RuntimeError) as e:
         raise InputError(f"{Path(path).name} does not hold a usable texture encoder and generator "
                          f"({type(e).__name__}).") from None

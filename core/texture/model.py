@@ -16,6 +16,7 @@ whatever else is generated around it: tiles need no blending and show no seams.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -243,6 +244,37 @@ class LatentCritic(nn.Module):
 
     def forward(self, w: torch.Tensor) -> torch.Tensor:
         return self.net(w)
+
+
+EMA_COUNT = "ema_updates"  # buffer of the averaged G: how many steps it has averaged (0: not started)
+
+
+def make_ema(generator: Generator) -> Generator:
+    """A frozen copy of G whose weights will follow G's as an exponential moving average."""
+    ema = copy.deepcopy(generator)
+    ema.requires_grad_(False)
+    ema.register_buffer(EMA_COUNT, torch.zeros((), dtype=torch.long))
+    return ema
+
+
+@torch.no_grad()
+def update_ema(ema: Generator, generator: Generator, decay: float) -> None:
+    """ema ← decay·ema + (1 − decay)·G (buffers copied); the first update copies G outright, so an
+    average that starts from other weights (a fine-tuned run) begins at G's."""
+    count = getattr(ema, EMA_COUNT)
+    d = float(decay) if int(count) > 0 else 0.0
+    for pe, p in zip(ema.parameters(), generator.parameters()):
+        pe.lerp_(p.detach(), 1.0 - d)
+    for be, bg in zip([b for n, b in ema.named_buffers() if n != EMA_COUNT], generator.buffers()):
+        be.copy_(bg)
+    count += 1
+
+
+def generator_weights(models: dict) -> dict:
+    """The G weights a checkpoint generates with: the moving average when the run kept one."""
+    if "generator_ema" in models:
+        return {k: v for k, v in models["generator_ema"].items() if k != EMA_COUNT}
+    return models["generator"]
 
 
 @torch.no_grad()

@@ -24,7 +24,7 @@ from ..rock.task import frozen
 from ..train import StepContext, TrainConfig
 from .config import TextureGANConfig
 from .data import PairSampler
-from .model import Encoder, Generator, LatentCritic, PatchCritic, recalibrate_batchnorm
+from .model import Encoder, Generator, LatentCritic, PatchCritic, make_ema, recalibrate_batchnorm, update_ema
 
 KIND = "texture-gan"
 FORMAT_VERSION = 1
@@ -54,6 +54,8 @@ class TextureGANTask:
         cfg = self.cfg
         nets = {"encoder": Encoder(cfg), "generator": Generator(cfg), "d_x": PatchCritic(cfg, 1),
                 "d_xx": PatchCritic(cfg, 2), "d_z": LatentCritic(cfg)}
+        if cfg.g_ema > 0:  # no optimiser: it follows G (see update_ema)
+            nets["generator_ema"] = make_ema(nets["generator"])
         nets = {k: m.to(device) for k, m in nets.items()}
         # β1 = 0.5 as usual for GANs: less momentum, fewer oscillations between the players.
         adam = lambda params: torch.optim.Adam(params, lr=train.lr, betas=(0.5, 0.999))  # noqa: E731
@@ -121,6 +123,8 @@ class TextureGANTask:
         ctx.scaler.scale(loss_e).backward(inputs=list(raw["encoder"].parameters()))
         ctx.step(ctx.opts["generator"])
         ctx.step(ctx.opts["encoder"])
+        if cfg.g_ema > 0:
+            update_ema(raw["generator_ema"], raw["generator"], cfg.g_ema)
         return {"loss_d_x": loss_dx.item(), "loss_d_xx": loss_dxx.item(), "loss_d_z": loss_dz.item(),
                 "l_x": l_x.item(), "l_xx": l_xx.item(), "l_z": l_z.item(), **losses}
 
@@ -133,9 +137,9 @@ class TextureGANTask:
         gen = torch.Generator().manual_seed(0)
         code = E(x).float()
         prior = torch.randn(code.shape, generator=gen).to(ctx.device)
-        # As generation will run it: BatchNorm on statistics measured for the current weights, on
-        # a copy (the training G keeps its own running statistics).
-        G = copy.deepcopy(ctx.raw["generator"])
+        # As generation will run it: the averaged G when there is one, BatchNorm on statistics
+        # measured for the current weights, on a copy (the training G keeps its own statistics).
+        G = copy.deepcopy(ctx.raw.get("generator_ema", ctx.raw["generator"]))
         recalibrate_batchnorm(G, [(torch.cat([prior, code]), self._noise(G, 2 * len(code), ctx.device, gen))
                                   for _ in range(2)])
         G.eval()

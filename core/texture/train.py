@@ -11,7 +11,7 @@ from ..train import LAST, TrainConfig, TrainResult, config_for_resume, fit, load
 from .classes import CLASS_CROPS, CLASSES_FILE, fit_inference, save_class_table
 from .config import TextureGANConfig
 from .data import load_class_volumes, parse_data_specs
-from .model import Encoder, Generator
+from .model import Encoder, Generator, generator_weights
 from .task import FORMAT_VERSION, KIND, TextureGANTask
 
 def fit_run_classes(checkpoint, classes, crop: int, *, n_crops: int = CLASS_CROPS, device="cpu",
@@ -21,7 +21,7 @@ def fit_run_classes(checkpoint, classes, crop: int, *, n_crops: int = CLASS_CROP
     cfg = TextureGANConfig.from_dict(ck["config"])
     enc, gen = Encoder(cfg), Generator(cfg)
     enc.load_state_dict(ck["models"]["encoder"])
-    gen.load_state_dict(ck["models"]["generator"])
+    gen.load_state_dict(generator_weights(ck["models"]))
     table, bn_stats = fit_inference(enc.to(device).eval(), gen.to(device), classes, crop, n_crops=n_crops, state=state)
     bn_stats = {k: v.cpu() for k, v in bn_stats.items()}
     return save_class_table(Path(checkpoint).parent / CLASSES_FILE, table, step=int(ck["step"]), crop=crop,

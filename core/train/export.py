@@ -19,7 +19,8 @@ def export_model(src, dst, *, kind: str | None = None, keep_models=None, half: b
     """
     ck = load_checkpoint(src, kind=kind)
     out = {k: ck[k] for k in KEEP if k in ck}
-    models = ck["models"] if keep_models is None else {k: ck["models"][k] for k in keep_models}
+    # models of keep_models that the checkpoint lacks (optional ones, e.g. an averaged G) are skipped
+    models = ck["models"] if keep_models is None else {k: ck["models"][k] for k in keep_models if k in ck["models"]}
     if half:
         models = {name: {k: (v.half() if v.is_floating_point() else v) for k, v in sd.items()}
                   for name, sd in models.items()}
