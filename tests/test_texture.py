@@ -240,10 +240,11 @@ def test_tiff_written_slab_by_slab(model, tmp_path):
 
 @pytest.mark.parametrize("hard", [True, False])
 def test_losses_reach_each_network_exactly(hard):
-    """G gets α1·L_x + α2·L_xx (+ γ·L_φ), E gets β1·L_z + β2·L_xx (+ γ·L_φ), nothing else (one forward,
-    two backwards); L_φ on the binary reconstruction (straight-through) or on its soft probabilities."""
+    """G gets α1·L_x + α2·L_xx (+ γ·L_φ + λ·L_margin), E gets β1·L_z + β2·L_xx (+ γ·L_φ), nothing else
+    (one forward, two backwards); L_φ on the binary reconstruction (straight-through) or on its soft
+    probabilities."""
     cfg = TextureGANConfig(**{**TINY.to_dict(), "alpha1": 0.7, "alpha2": 1.9, "beta1": 0.4, "beta2": 2.5,
-                              "porosity_weight": 3.0, "porosity_hard": hard})
+                              "porosity_weight": 3.0, "porosity_hard": hard, "logit_margin": 0.6})
     vols = {"a": [blobs((20, 20, 20), 0)], "b": [blobs((20, 20, 20), 1, porosity=0.5)]}
     task = TextureGANTask(cfg, vols)
     torch.manual_seed(0)
@@ -265,7 +266,8 @@ def test_losses_reach_each_network_exactly(hard):
     n = task._noise(nets["generator"], 4, "cpu")
     w = torch.randn(2, cfg.code_dim)
     code = nets["encoder"](x)
-    prob = torch.sigmoid(nets["generator"](torch.cat([w, code]), n))
+    logits = nets["generator"](torch.cat([w, code]), n)
+    prob = torch.sigmoid(logits)
     fake = prob + ((prob >= 0.5).float() - prob).detach()  # binary to the critics, sigmoid gradient
     l_x = -nets["d_x"](fake).mean()
     l_xx = -nets["d_xx"](torch.cat([x, fake[2:]], 1)).mean()
@@ -275,7 +277,9 @@ def test_losses_reach_each_network_exactly(hard):
     binary = ((prob[2:] >= 0.5).float().mean((1, 2, 3, 4)) - x.mean((1, 2, 3, 4))).pow(2).mean().item()
     assert (logged["l_porosity"] == pytest.approx(binary, rel=1e-5)) == hard
     assert logged["l_porosity"] == pytest.approx(l_phi.item(), rel=1e-5)
-    ref_g = torch.autograd.grad(cfg.alpha1 * l_x + cfg.alpha2 * l_xx + 3.0 * l_phi,
+    l_margin = torch.relu(1 - logits.abs()).mean()
+    assert logged["l_margin"] == pytest.approx(l_margin.item(), rel=1e-5) and l_margin.item() > 0
+    ref_g = torch.autograd.grad(cfg.alpha1 * l_x + cfg.alpha2 * l_xx + 3.0 * l_phi + 0.6 * l_margin,
                                 list(nets["generator"].parameters()), retain_graph=True)
     ref_e = torch.autograd.grad(cfg.beta1 * l_z + cfg.beta2 * l_xx + 3.0 * l_phi, list(nets["encoder"].parameters()))
     for a, b in zip(got_g + got_e, list(ref_g) + list(ref_e)):

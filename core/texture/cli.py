@@ -65,6 +65,9 @@ def register(subparsers) -> None:
     g.add_argument("--g-ema", type=float, default=TextureGANConfig.g_ema, metavar="DECAY",
                    help="generate with a moving average of G's weights of this decay (0 = the last weights; "
                         f"default {TextureGANConfig.g_ema})")
+    g.add_argument("--logit-margin", type=float, default=TextureGANConfig.logit_margin, metavar="λ",
+                   help="weight of a term that keeps G's logits at least 1 from the threshold "
+                        f"(0 = off; default {TextureGANConfig.logit_margin})")
     g.add_argument("--norm", choices=G_NORMS, default=TextureGANConfig.g_norm,
                    help="generator norm: pixel (PixelNorm, per voxel: training and inference agree) or batch "
                         f"(BatchNorm, the first models) (default {TextureGANConfig.g_norm})")
@@ -232,7 +235,8 @@ def cmd_train(args) -> int:
                            g_fine=args.g_fine, e_channels=args.e_channels, d_channels=args.d_channels,
                            dz_hidden=args.dz_hidden, crop=args.crop, alpha1=args.alpha1, alpha2=args.alpha2,
                            beta1=args.beta1, beta2=args.beta2, porosity_weight=args.porosity_weight,
-                           g_norm=args.norm, porosity_hard=not args.soft_porosity, g_ema=args.g_ema)
+                           g_norm=args.norm, porosity_hard=not args.soft_porosity, g_ema=args.g_ema,
+                           logit_margin=args.logit_margin)
     return run_training_command(args, lambda tcfg, state: train(args.data, cfg, tcfg, pore=args.pore, state=state))
 
 

@@ -46,6 +46,11 @@ class TextureGANConfig:
     # (0 = off: the last weights). Why: consecutive checkpoints of one CPU run swung between all-solid
     # and 0.47-porosity volumes; the average over ~1/(1 − decay) steps smooths those swings out.
     g_ema: float = 0.999
+    # Weight λ of mean(relu(1 − |logit|)) over G's outputs in G's loss (0 = off). Why: the critics see
+    # thresholded fakes, so nothing held the scale of G's logits; in a PixelNorm run it shrank to a
+    # spatial std of 0.0004 around 0, where every step of the output level flipped the whole
+    # volume between solid and pore (checkpoints 250 steps apart: porosity 0.12, 0.00, 1.00).
+    logit_margin: float = 1.0
 
     def __post_init__(self):
         if int(self.crop) % FACTOR or int(self.crop) < MIN_CROP:
@@ -59,7 +64,7 @@ class TextureGANConfig:
             raise InputError(f"g_norm must be one of {', '.join(G_NORMS)} (got {self.g_norm!r}).")
         if not 0.0 <= float(self.g_ema) < 1.0:
             raise InputError(f"g_ema is a decay in [0, 1) (got {self.g_ema}).")
-        for f in ("alpha1", "alpha2", "beta1", "beta2", "porosity_weight"):
+        for f in ("alpha1", "alpha2", "beta1", "beta2", "porosity_weight", "logit_margin"):
             if not float(getattr(self, f)) >= 0:
                 raise InputError(f"The loss weight {f} cannot be negative (got {getattr(self, f)}).")
 
@@ -73,4 +78,4 @@ class TextureGANConfig:
         return cls(**{**LEGACY, **{k: v for k, v in d.items() if k in known}})
 
 
-LEGACY = {"g_norm": "batch", "porosity_hard": False, "g_ema": 0.0}
+LEGACY = {"g_norm": "batch", "porosity_hard": False, "g_ema": 0.0, "logit_margin": 0.0}

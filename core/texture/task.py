@@ -79,7 +79,8 @@ class TextureGANTask:
         with ctx.autocast():
             code = E(x)
             # One G forward for prior samples and reconstructions (the code stays attached for E's loss).
-            prob = torch.sigmoid(G(torch.cat([w_prior, code]), n).float())
+            logits = G(torch.cat([w_prior, code]), n)
+            prob = torch.sigmoid(logits.float())
         # The critics see binary fakes, as the real crops are (straight-through: the gradient is the
         # sigmoid's). With soft fakes D_x and D_xx win at once by their greyness alone.
         fake = prob + ((prob >= 0.5).to(prob) - prob).detach() if cfg.hard_fakes else prob
@@ -119,6 +120,11 @@ class TextureGANTask:
             loss_g = loss_g + cfg.porosity_weight * l_phi
             loss_e = loss_e + cfg.porosity_weight * l_phi
             losses["l_porosity"] = l_phi.item()
+        if cfg.logit_margin:
+            # keeps G's logits off the threshold (see TextureGANConfig.logit_margin); G's loss only
+            l_margin = F.relu(1 - logits.float().abs()).mean()
+            loss_g = loss_g + cfg.logit_margin * l_margin
+            losses["l_margin"] = l_margin.item()
         ctx.scaler.scale(loss_g).backward(inputs=list(raw["generator"].parameters()), retain_graph=True)
         ctx.scaler.scale(loss_e).backward(inputs=list(raw["encoder"].parameters()))
         ctx.step(ctx.opts["generator"])
