@@ -108,12 +108,12 @@ def test_inference_folds_batchnorm_exactly():
 
 
 def test_pixel_norm_generator_is_one_function_in_training_and_inference():
-    """With PixelNorm (the default) G.eval() (sub-pixel phases, the 8-phase norm at the end, in-place
-    ops) computes what the training graph computes, a sample does not depend on its batch, and
+    """With PixelNorm G.eval() (sub-pixel phases, the 8-phase norm at the end, in-place ops) computes
+    what the training graph computes, a sample does not depend on its batch, tiles are exact, and
     there are no statistics to calibrate; configs saved before the norm was a setting load as BatchNorm."""
     torch.manual_seed(0)
-    g = Generator(TINY)
-    assert TINY.g_norm == "pixel" and not any(isinstance(m, torch.nn.BatchNorm3d) for m in g.modules())
+    g = Generator(dataclasses.replace(TINY, g_norm="pixel"))
+    assert not any(isinstance(m, torch.nn.BatchNorm3d) for m in g.modules())
     for m in g.modules():
         if type(m).__name__ == "PixelNorm":
             m.weight.data.uniform_(0.5, 1.5), m.bias.data.uniform_(-0.5, 0.5)
@@ -130,6 +130,10 @@ def test_pixel_norm_generator_is_one_function_in_training_and_inference():
     torch.testing.assert_close(inferred, trained, rtol=1e-3, atol=1e-3)
     assert ((inferred >= 0) != (trained >= 0)).float().mean() < 1e-3
     assert recalibrate_batchnorm(g, [(w, n)]) == {} and not g.training
+    code = torch.tensor([0.5, -1.0, 0.2, 0.0])
+    whole = TiledGenerator(g, code, (40, 32, 48), seed=3, tile=100).run()
+    for tile in (1, 3):
+        np.testing.assert_array_equal(TiledGenerator(g, code, (40, 32, 48), seed=3, tile=tile).run(), whole)
     legacy = TextureGANConfig.from_dict({k: v for k, v in TINY.to_dict().items() if k != "g_norm"})
     assert legacy.g_norm == "batch" and any(isinstance(m, torch.nn.BatchNorm3d) for m in Generator(legacy).modules())
     with pytest.raises(InputError, match="g_norm"):

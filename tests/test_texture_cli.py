@@ -45,7 +45,7 @@ def test_train_resume_and_classes_file(run):
     table = load_class_table(out / CLASSES_FILE)
     ck = load_checkpoint(out / LAST)
     assert ck["step"] == table["step"] == 5 and ck["seed"] == 3 and ck["kind"] == "texture-gan"
-    assert ck["config"]["g_channels"] == 8 and set(ck["models"]) == {"encoder", "generator", "generator_ema", "d_x", "d_xx", "d_z"}
+    assert ck["config"]["g_channels"] == 8 and set(ck["models"]) == {"encoder", "generator", "d_x", "d_xx", "d_z"}
     steps = sorted({r["step"] for r in read_log(out / "log.csv") if r["kind"] == "loss"})
     assert steps == [1, 2, 3, 4, 5]  # the resumed run continued from step 3
     names = {r["name"] for r in read_log(out / "log.csv")}
@@ -131,19 +131,23 @@ def test_time_limit_stops_with_checkpoint_and_classes(run, tmp_path):
 
 
 def test_train_options_reach_the_run(run, tmp_path):
-    """--keep-checkpoints (0 keeps every step checkpoint, N the newest N), --norm and --soft-porosity."""
+    """--keep-checkpoints (0 keeps every step checkpoint, N the newest N), --norm, --porosity-on, --g-ema and
+    --logit-margin reach the run; the defaults are the first models' settings."""
     d = run[0]
     base = ["texture", "train", "--data", str(d / "fine.tif"), "--crop", "16", "--batch", "1", "--steps", "4",
             "--checkpoint-every", "1", "--device", "cpu", "--seed", "0", "-q", *WIDTHS]
-    assert main(base + ["--out", str(tmp_path / "all"), "--keep-checkpoints", "0", "--norm", "batch",
-                        "--soft-porosity"]) == 0
+    assert main(base + ["--out", str(tmp_path / "all"), "--keep-checkpoints", "0"]) == 0
     assert sorted(p.name for p in (tmp_path / "all").glob("step_*.pt")) == [f"step_{i:07d}.pt" for i in range(1, 5)]
-    cfg = load_checkpoint(tmp_path / "all" / LAST)["config"]
-    assert (cfg["g_norm"], cfg["porosity_hard"]) == ("batch", False)
-    assert main(base + ["--out", str(tmp_path / "two"), "--keep-checkpoints", "2"]) == 0
+    ck = load_checkpoint(tmp_path / "all" / LAST)
+    cfg = ck["config"]
+    assert (cfg["g_norm"], cfg["porosity_hard"], cfg["g_ema"], cfg["logit_margin"]) == ("batch", False, 0.0, 0.0)
+    assert "generator_ema" not in ck["models"]
+    assert main(base + ["--out", str(tmp_path / "two"), "--keep-checkpoints", "2", "--norm", "pixel",
+                        "--porosity-on", "binary", "--g-ema", "0.999", "--logit-margin", "0.5"]) == 0
     assert sorted(p.name for p in (tmp_path / "two").glob("step_*.pt")) == ["step_0000003.pt", "step_0000004.pt"]
     ck = load_checkpoint(tmp_path / "two" / LAST)
-    assert (ck["config"]["g_norm"], ck["config"]["porosity_hard"], ck["config"]["g_ema"]) == ("pixel", True, 0.999)
+    assert (ck["config"]["g_norm"], ck["config"]["porosity_hard"], ck["config"]["g_ema"],
+            ck["config"]["logit_margin"]) == ("pixel", True, 0.999, 0.5)
     # the checkpoint generates with the moving average of G, and so does the model exported from it
     ema, last = ck["models"]["generator_ema"], ck["models"]["generator"]
     assert int(ema["ema_updates"]) == 4 and not torch.equal(ema["out.bias"], last["out.bias"])

@@ -30,8 +30,8 @@ def blobs(shape, seed, sigma, porosity):
 
 def tiny_model():
     """Untrained tiny G (output bias centred, as in test_texture) with two hand-set class Gaussians
-    whose volumes differ in porosity (about 0.64 and 0.44 at 16³: codes ±4 e_0, as far apart as the
-    PixelNorm G needs for a clear difference untrained)."""
+    whose volumes differ in porosity (codes ±4 e_0: far enough apart for a clear difference with
+    either norm, untrained)."""
     m = TextureModel.from_config(TINY, seed=0)
     g, cells = m.generator, m.generator.latent_cells(32)
     with torch.no_grad():

@@ -60,8 +60,10 @@ def register(subparsers) -> None:
         g.add_argument(f"--{name}", type=float, default=1.0, help=f"weight of {help_} (default 1)")
     g.add_argument("--porosity-weight", type=float, default=10.0,
                    help="extra loss: reconstructions keep their crop's porosity, weight γ (default 10; 0 = off)")
-    g.add_argument("--soft-porosity", action="store_true",
-                   help="porosity term on the soft pore probabilities (the first models) instead of the binary volume")
+    g.add_argument("--porosity-on", choices=["soft", "binary"],
+                   default="binary" if TextureGANConfig.porosity_hard else "soft",
+                   help="what the porosity term compares: the soft pore probabilities or the binary volume "
+                        "(straight-through gradient) (default %(default)s)")
     g.add_argument("--g-ema", type=float, default=TextureGANConfig.g_ema, metavar="DECAY",
                    help="generate with a moving average of G's weights of this decay (0 = the last weights; "
                         f"default {TextureGANConfig.g_ema})")
@@ -235,7 +237,7 @@ def cmd_train(args) -> int:
                            g_fine=args.g_fine, e_channels=args.e_channels, d_channels=args.d_channels,
                            dz_hidden=args.dz_hidden, crop=args.crop, alpha1=args.alpha1, alpha2=args.alpha2,
                            beta1=args.beta1, beta2=args.beta2, porosity_weight=args.porosity_weight,
-                           g_norm=args.norm, porosity_hard=not args.soft_porosity, g_ema=args.g_ema,
+                           g_norm=args.norm, porosity_hard=args.porosity_on == "binary", g_ema=args.g_ema,
                            logit_margin=args.logit_margin)
     return run_training_command(args, lambda tcfg, state: train(args.data, cfg, tcfg, pore=args.pore, state=state))
 

@@ -33,24 +33,25 @@ class TextureGANConfig:
     # 0.45, crop 16, g_channels 32, 1000 steps of 8 pairs): without it both classes generated
     # porosity 0.08–0.22 (G ignored the code); with γ = 10: 0.06–0.15 and 0.24–0.54.
     porosity_weight: float = 10.0
-    # the porosity term on the binary reconstruction (straight-through gradient) rather than on its
-    # soft pore probabilities (the first models): see core.texture.task
-    porosity_hard: bool = True
-    # G's norm: "pixel" (PixelNorm, per voxel: training and inference compute one function) or
-    # "batch" (BatchNorm: the batch statistics of training, running statistics at inference; the
-    # first models). Why pixel: the BatchNorm model's reconstructions ran at 0.09 porosity at
-    # inference against 0.17 real on its check batch at step 4500, and a sample's porosity depended on the
-    # others in its batch during training (see resources/models/texture_rocks.md).
-    g_norm: str = "pixel"
+    # The four settings below were added after the first models; their defaults are those models'
+    # settings, because no CPU run with the new ones has yet beaten them on held-out data
+    # (docs/results/texture_cpu_runs/README.md: what each did on the 2-core CPU).
+    # Porosity term on the binary reconstruction (straight-through gradient) instead of its soft pore
+    # probabilities: a soft term is met by a uniform grey field (a PixelNorm G did so by step 250).
+    porosity_hard: bool = False
+    # G's norm: "batch" (BatchNorm: batch statistics in training, their averages at inference, so a
+    # sample's output depends on its batch while training) or "pixel" (PixelNorm, per voxel: training
+    # and inference compute one function). Measured: BatchNorm models generate too little pore at
+    # inference; PixelNorm runs let the logit scale collapse to ~0 (see logit_margin).
+    g_norm: str = "batch"
     # Decay of an exponential moving average of G's weights, the G that checkpoints generate with
-    # (0 = off: the last weights). Why: consecutive checkpoints of one CPU run swung between all-solid
-    # and 0.47-porosity volumes; the average over ~1/(1 − decay) steps smooths those swings out.
-    g_ema: float = 0.999
+    # (0 = off: the last weights); meant to smooth the swings of porosity between checkpoints.
+    g_ema: float = 0.0
     # Weight λ of mean(relu(1 − |logit|)) over G's outputs in G's loss (0 = off). Why: the critics see
-    # thresholded fakes, so nothing held the scale of G's logits; in a PixelNorm run it shrank to a
-    # spatial std of 0.0004 around 0, where every step of the output level flipped the whole
-    # volume between solid and pore (checkpoints 250 steps apart: porosity 0.12, 0.00, 1.00).
-    logit_margin: float = 1.0
+    # thresholded fakes, so nothing holds the scale of G's logits; in a PixelNorm run it shrank to a
+    # spatial std of 0.0004 around 0, where each step of the output level flipped whole volumes
+    # between solid and pore. With λ = 1 the std stayed at 0.27–0.46.
+    logit_margin: float = 0.0
 
     def __post_init__(self):
         if int(self.crop) % FACTOR or int(self.crop) < MIN_CROP:
@@ -78,4 +79,6 @@ class TextureGANConfig:
         return cls(**{**LEGACY, **{k: v for k, v in d.items() if k in known}})
 
 
+# what the models saved before these fields existed were trained with (today's defaults too, but the
+# defaults may change and old files must not)
 LEGACY = {"g_norm": "batch", "porosity_hard": False, "g_ema": 0.0, "logit_margin": 0.0}

@@ -112,9 +112,9 @@ class TextureGANTask:
         if cfg.porosity_weight:
             # Optional extra: each reconstruction keeps its crop's porosity (soft, so differentiable);
             # it teaches E to carry porosity, the first thing that tells rock classes apart.
-            # On the binary reconstruction (straight-through gradient) by default: on the soft one a
-            # PixelNorm G met it with a uniform grey field (sigmoid 0.26 everywhere, no pore at all
-            # once thresholded) within 250 steps; the binary porosity is what generation delivers.
+            # On the binary reconstruction (straight-through gradient) when porosity_hard: on the soft
+            # one a PixelNorm G met it with a uniform grey field (sigmoid 0.26 everywhere, no pore at
+            # all once thresholded) within 250 steps; the binary porosity is what generation delivers.
             rec = recon if cfg.porosity_hard else prob[b:]
             l_phi = (rec.mean((1, 2, 3, 4)) - x.mean((1, 2, 3, 4))).pow(2).mean()
             loss_g = loss_g + cfg.porosity_weight * l_phi
