@@ -43,7 +43,12 @@ TEXTURE_NOTES = (
     "stored samples.) "
     "The engine, the tiling (bit-identical to a whole pass) and the speed targets are met "
     "(benchmarks/results/texture.md); the model needs a GPU run, e.g. "
-    "`seqgen texture train ... --crop 64 --device cuda --max-minutes 30`.")
+    "`seqgen texture train ... --crop 64 --device cuda --max-minutes 30`.\n\n"
+    "Later CPU runs (2026-11-28, docs/results/texture_cpu_runs/README.md) tried PixelNorm, a porosity term on the "
+    "binary volume, an averaged G and a logit margin. Two candidates fixed the connectivity (0–3 % of samples "
+    "without a pore path) and cut the permeability KL on all three rocks (0.40 / 0.50 / 0.97 and 0.57 / 0.22 / 0.53 against 1.39 / 1.75 / 1.39), but one "
+    "paints a periodic grid with streaks and the other ignores the class (the same porosity for all three), so "
+    "this model stays.")
 ROUND1 = "MIN=5 bash packaging/train/gpu_round.sh        # on the lent GPU machine; among its six concurrent runs:"
 ROUND2 = ("MIN=3.9 ROCKS= ROCK_NAMES= CLEAN_STEPS=2300 CLEAN_WORKERS=14 bash packaging/train/gpu_round.sh"
           "   # second round: cleanup and video only")
