@@ -266,13 +266,17 @@ def test_porosity_profile_shows_pores_fading_away_from_the_slice():
 def test_measure_set_in_worker_processes_gives_the_same_values():
     """--workers: the samples measured in processes are the single-process values, in order (NaN-free
     keys compared exactly), a cancel stops between volumes, and a bad count is refused."""
-    from core.rock.evaluate import measure_set
+    from core.rock.evaluate import LazyVolumes, measure_set
 
     vols = [blobs((24, 24, 24), seed=s, level=lv) for s, lv in ((0, 0.5), (1, 0.55), (2, 0.6))]
     one = measure_set(vols, 2.0, True, TaskState(), "t", workers=1)
     seen = []
     two = measure_set(vols, 2.0, True, TaskState(progress=lambda f, m: seen.append(f)), "t", workers=2)
     assert json.dumps(two, sort_keys=True) == json.dumps(one, sort_keys=True)
+    made = []  # volumes made on demand are made once each, in order, and measured the same
+    lazy = LazyVolumes(3, lambda i: made.append(i) or vols[i])
+    assert json.dumps(measure_set(lazy, 2.0, True, TaskState(), "t", workers=2), sort_keys=True) == json.dumps(
+        one, sort_keys=True) and made == [0, 1, 2]
     assert one[0]["porosity"] != one[2]["porosity"] and seen[-1] == pytest.approx(1.0)
     calls = []
     with pytest.raises(Cancelled):

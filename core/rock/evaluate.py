@@ -216,18 +216,35 @@ def resolve_voxel(vol, name: str, voxel_size_um: float | None) -> tuple[float, l
     return 1.0, ["The volume does not give a voxel size; 1 µm is used (densities and permeability scale with it)."]
 
 
+class LazyVolumes:
+    """A sequence of ``n`` volumes made on demand by ``make(i)`` (each once, in order, when
+    ``measure_set`` comes to it): generated samples are measured as they are made, so memory holds
+    a few volumes, not all of them."""
+
+    def __init__(self, n: int, make):
+        self.n, self.make = int(n), make
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return self.make(i)
+
+
 def measure_set(vols, voxel, permeability, st: TaskState, label: str, workers: int = 1) -> list[dict]:
-    """``sample_properties`` of every volume, in order; ``workers`` > 1 measures in that many processes
-    (the values are the same: each volume is measured alone), cancellable between volumes."""
+    """``sample_properties`` of every volume of ``vols`` (a list or LazyVolumes), in order; ``workers``
+    > 1 measures in that many processes (the values are the same: each volume is measured alone),
+    with at most two volumes per process waiting; cancellable between volumes."""
     n = len(vols)
     if int(workers) < 1:
         raise InputError(f"Use at least 1 worker process (got {workers}).")
     workers = max(1, min(int(workers), n))
     if workers == 1:
         out = []
-        for i, v in enumerate(vols):
+        for i in range(n):
             st.report(i / n, f"Measuring {label} {i + 1}/{n}")
-            out.append(sample_properties(v, voxel, permeability=permeability, state=st.sub(i / n, (i + 1) / n)))
+            out.append(sample_properties(vols[i], voxel, permeability=permeability,
+                                         state=st.sub(i / n, (i + 1) / n)))
         st.report(1.0, f"{label} measured")
         return out
     import concurrent.futures as cf
@@ -239,10 +256,17 @@ def measure_set(vols, voxel, permeability, st: TaskState, label: str, workers: i
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                   initializer=_one_thread)
     try:
-        futures = {pool.submit(_measure_one, np.ascontiguousarray(v), voxel, permeability): i
-                   for i, v in enumerate(vols)}
-        for done, fut in enumerate(cf.as_completed(futures), 1):
-            results[futures[fut]] = fut.result()
+        pending: dict = {}
+        made = done = 0
+        while done < n:
+            while made < n and len(pending) < 2 * workers:
+                st.check()
+                pending[pool.submit(_measure_one, np.ascontiguousarray(vols[made]), voxel, permeability)] = made
+                made += 1
+            finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for fut in finished:
+                results[pending.pop(fut)] = fut.result()
+                done += 1
             st.report(done / n, f"Measuring {label} {min(done + 1, n)}/{n} ({workers} processes)")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -314,18 +338,18 @@ def evaluate(model_ours, model_baseline, volume_path, n: int = 200, size: int = 
         samples["real_control"] = measure_set(ctrl_crops, voxel, permeability, st.sub(*bounds["real_control"]),
                                                "real crop (2nd draw)", workers)
 
-    # ours: one volume per held-out input slice, all generated, then measured
-    st_o = st.sub(*bounds["ours"])
-    ours_vols, matches, ours_seeds = [], [], []
-    for i, c in enumerate(crops):
-        st_o.report(0.5 * i / n, f"Generating ours {i + 1}/{n}")
-        s_i = sample_seed(seed, 1, i)
-        v, m = generate_ours_for(ours, np.ascontiguousarray(c), s_i, paste=paste)
-        ours_seeds.append(s_i)
+    # ours: one volume per held-out input slice, generated as it is measured
+    ours_seeds = [sample_seed(seed, 1, i) for i in range(n)]
+    matches: list = []
+
+    def make_ours(i: int) -> np.ndarray:
+        v, m = generate_ours_for(ours, np.ascontiguousarray(crops[i]), ours_seeds[i], paste=paste)
         matches.append(m)
-        ours_vols.append(v)
-    samples["ours"] = measure_set(ours_vols, voxel, permeability, st_o.sub(0.5, 1.0), "ours", workers)
-    del crops, ctrl_crops, ours_vols
+        return v
+
+    samples["ours"] = measure_set(LazyVolumes(n, make_ours), voxel, permeability, st.sub(*bounds["ours"]),
+                                  "ours", workers)
+    del crops, ctrl_crops
 
     if base is not None:
         b0, b1 = bounds["baseline"]

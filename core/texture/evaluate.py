@@ -41,7 +41,7 @@ from ..errors import InputError
 from ..jobs import TaskState, ensure_state
 from ..rock.evaluate import (PROPERTIES, SET_LABELS, EvalResult, draw_hists, finite_values, heldout_start, hist_edges,
                              mean_cell, measure_set, method_notes, new_figure, progress_bounds, resolve_voxel,
-                             sample_counts, sample_heldout_crops, sample_seed, write_results)
+                             LazyVolumes, sample_counts, sample_heldout_crops, sample_seed, write_results)
 
 #: Properties of Table 2, in table order (keys of core.rock.evaluate.PROPERTIES).
 TABLE_PROPERTIES = ("permeability_mD", "porosity", "surface_area_density", "euler_density", "s2_corr_length")
@@ -163,18 +163,15 @@ def evaluate(model, data: dict, n: int = 200, size: int = 64, seed: int = 0, per
         shape = [int(v) for v in vol.array.shape]
         del vol
 
-        # ours: realisation 0 of its own seed per sample, all generated, then measured
-        st_o = cst.sub(*bounds["ours"])
+        # ours: realisation 0 of its own seed per sample, generated as it is measured
         seed_c = sample_seed(seed, SEED_STREAMS["ours"], key)
-        ours_seeds, ours_vols = [], []
-        for i in range(n):
-            st_o.report(0.3 * i / n, f"{c}: generating ours {i + 1}/{n}")
-            s_i = sample_seed(seed_c, SEED_STREAMS["ours"], i)
-            ours_vols.append(generate(ours, size, s_i, cls=c, spread=spread,
-                                      state=st_o.sub(0.3 * i / n, 0.3 * (i + 1) / n))[0])
-            ours_seeds.append(s_i)
-        samples["ours"] = measure_set(ours_vols, voxel, permeability, st_o.sub(0.3, 1.0), f"{c}: ours", workers)
-        del ours_vols
+        ours_seeds = [sample_seed(seed_c, SEED_STREAMS["ours"], i) for i in range(n)]
+
+        def make(i: int, c=c, seeds=ours_seeds) -> np.ndarray:
+            return generate(ours, size, seeds[i], cls=c, spread=spread)[0]
+
+        samples["ours"] = measure_set(LazyVolumes(n, make), voxel, permeability, cst.sub(*bounds["ours"]),
+                                      f"{c}: ours", workers)
 
         base_meta = None
         if c in bases:

@@ -81,10 +81,13 @@ def phase_weights(weight: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tenso
 class Block(nn.Module):
     """Valid 3×3×3 conv (after nearest ×2 upsampling when ``up``) → norm → LeakyReLU(0.2).
 
-    ``norm="pixel"``: PixelNorm (per voxel across channels, core.rock.model.PixelNorm): local, so
-    training and inference compute the same function and a sample never depends on the others
-    in its batch. ``norm="batch"`` (the first models): BatchNorm in training, its running
-    statistics at inference, folded into the conv (a fixed per-channel affine map: local too).
+    ``norm="batch"`` (the default): BatchNorm in training (its batch statistics over many voxels
+    keep every channel varying in space, which is what stops G from collapsing to one phase); at
+    inference its running statistics, a fixed per-channel affine map folded into the conv: local,
+    so tiles stay exact. ``norm="pixel"``: PixelNorm (per voxel across channels,
+    core.rock.model.PixelNorm): training and inference compute one function and a sample never
+    depends on its batch, but nothing keeps the channels varying in space: without the logit
+    margin such runs drifted to near-uniform logits (docs/results/texture_cpu_runs/).
     """
 
     def __init__(self, cin: int, cout: int, up: bool = False, norm: str = "batch"):
