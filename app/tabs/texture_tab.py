@@ -457,13 +457,15 @@ class TextureTab(VolumeTab):
         """The texture GAN's own settings, starting at a new run's defaults (TextureGANConfig)."""
         d = TextureGANConfig()
         self.norm_combo = QComboBox()
-        for norm, text in (("pixel", "per voxel"), ("batch", "batch (first models)")):
+        for norm, text in (("batch", "batch (shipped model)"), ("pixel", "per voxel (experimental)")):
             if norm in G_NORMS:
                 self.norm_combo.addItem(text, norm)
         self.norm_combo.setCurrentIndex(self.norm_combo.findData(d.g_norm))
-        self.norm_combo.setToolTip("Generator normalisation. Per voxel: training and generation compute the same "
-                                   "function; batch: BatchNorm, whose training statistics generation replaces by "
-                                   "averages")
+        self.norm_combo.setToolTip("Generator normalisation. Batch: BatchNorm, whose training statistics "
+                                   "generation replaces by averages. Per voxel: training and generation compute "
+                                   "the same function, but CPU runs drifted to near-uniform output without the "
+                                   "logit margin of 'seqgen texture train --logit-margin 1' "
+                                   "(docs/results/texture_cpu_runs)")
         self.porosity_weight_spin = double_spin(0.0, 10000.0, d.porosity_weight,
                                                 "Weight of each reconstruction's porosity against its crop's "
                                                 "(0: off)")
