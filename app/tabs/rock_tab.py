@@ -26,14 +26,14 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDia
 from core.errors import InputError
 from core.io import IMAGE_SUFFIXES, read_image
 from core.render import SceneData
-from core.rock.config import G_NORMS, MIN_SLICE, RockGANConfig
+from core.rock.config import MIN_SLICE, RockGANConfig
 from core.rock.gui_support import (SHARED_ROCKS, Comparison, GenerateOutput, compare_job, export_volumes,
                                    generate_volumes, realisation_metadata, rock_voxel_size, shared_data_dir,
                                    shared_rock_path, train_from_form)
 
 from ..settings import KEY_OPEN_DIR, get_str, last_dir, set_last_dir
 from ..widgets.form_helpers import spin as _spin
-from ..widgets.form_helpers import double_spin, voxel_spin
+from ..widgets.form_helpers import choice_combo, double_spin, voxel_spin
 from ..widgets.marked_slices import MarkedCanvas, MarkedSliceViews
 from ..widgets.model_combo import CHOOSE
 from ..widgets.train_form import TrainForm
@@ -163,13 +163,10 @@ class RockTab(VolumeTab):
     def _add_loss_settings(self, box: TrainForm) -> None:
         """The rock GAN's own settings, starting at a new run's defaults (RockGANConfig)."""
         d = RockGANConfig()
-        self.norm_combo = QComboBox()
-        for norm, text in (("pixel", "per voxel (local)"), ("group", "group (whole volume)")):
-            if norm in G_NORMS:
-                self.norm_combo.addItem(text, norm)
-        self.norm_combo.setCurrentIndex(self.norm_combo.findData(d.g_norm))
-        self.norm_combo.setToolTip("Generator normalisation. Per voxel: planes far from the slice do not depend "
-                                   "on the volume's depth, and generation runs exactly in slabs")
+        self.norm_combo = choice_combo(
+            (("pixel", "per voxel (local)"), ("group", "group (whole volume)")), d.g_norm,
+            "Generator normalisation. Per voxel: planes far from the slice do not depend on the volume's depth, "
+            "and generation runs exactly in slabs")
         self.decay_spin = double_spin(0.5, 64.0, d.decay, "Voxels over which the slice's pull on the "
                                       "generator falls by 1/e away from it (crop/8 or less, so that the pull "
                                       "fades within the shallowest training crops)")

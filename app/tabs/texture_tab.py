@@ -25,7 +25,7 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QIcon, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QMessageBox,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
@@ -34,12 +34,12 @@ from core import __version__
 from core.errors import InputError
 from core.jobs import TaskState, ensure_state
 from core.shipped import MODELS_DIR, resolve_model, shipped_models
-from core.texture.config import FACTOR, G_NORMS, MIN_CROP, TextureGANConfig
+from core.texture.config import FACTOR, MIN_CROP, TextureGANConfig
 from core.texture.generate import check_shape, generate as texture_generate, generate_files, output_paths
 from core.texture.task import KIND
 
 from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, get_str, last_dir, set_last_dir
-from ..widgets.form_helpers import double_spin
+from ..widgets.form_helpers import choice_combo, double_spin
 from ..widgets.form_helpers import spin as _spin
 from ..widgets.form_helpers import voxel_spin
 from ..widgets.model_combo import CHOOSE
@@ -456,16 +456,12 @@ class TextureTab(VolumeTab):
     def _add_loss_settings(self, box: TrainForm) -> None:
         """The texture GAN's own settings, starting at a new run's defaults (TextureGANConfig)."""
         d = TextureGANConfig()
-        self.norm_combo = QComboBox()
-        for norm, text in (("batch", "batch (shipped model)"), ("pixel", "per voxel (experimental)")):
-            if norm in G_NORMS:
-                self.norm_combo.addItem(text, norm)
-        self.norm_combo.setCurrentIndex(self.norm_combo.findData(d.g_norm))
-        self.norm_combo.setToolTip("Generator normalisation. Batch: BatchNorm, whose training statistics "
-                                   "generation replaces by averages. Per voxel: training and generation compute "
-                                   "the same function, but CPU runs drifted to near-uniform output without the "
-                                   "logit margin of 'seqgen texture train --logit-margin 1' "
-                                   "(docs/results/texture_cpu_runs)")
+        self.norm_combo = choice_combo(
+            (("batch", "batch (shipped model)"), ("pixel", "per voxel (experimental)")), d.g_norm,
+            "Generator normalisation. Batch: BatchNorm, whose training statistics generation replaces by averages. "
+            "Per voxel: training and generation compute the same function, but CPU runs drifted to near-uniform "
+            "output without the logit margin of 'seqgen texture train --logit-margin 1' "
+            "(docs/results/texture_cpu_runs)")
         self.porosity_weight_spin = double_spin(0.0, 10000.0, d.porosity_weight,
                                                 "Weight of each reconstruction's porosity against its crop's "
                                                 "(0: off)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDoubleSpinBox, QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget
 
 
 def fmt(v) -> str:
@@ -15,24 +15,36 @@ def fmt(v) -> str:
     return f"{v:.4g}" if a == 0 or 1e-3 <= a < 1e5 else f"{v:.3e}"
 
 
+def _ranged(box, lo, hi, value, tip: str):
+    """Range, then value (in that order: a value outside the old range would be clipped), tooltip."""
+    box.setRange(lo, hi)
+    box.setValue(value)
+    if tip:
+        box.setToolTip(tip)
+    return box
+
+
 def spin(lo: int, hi: int, value: int, tip: str = "", step: int = 1) -> QSpinBox:
     s = QSpinBox()
-    s.setRange(lo, hi)
     s.setSingleStep(step)
-    s.setValue(value)
-    if tip:
-        s.setToolTip(tip)
-    return s
+    return _ranged(s, lo, hi, value, tip)
 
 
 def double_spin(lo: float, hi: float, value: float, tip: str = "", decimals: int = 1) -> QDoubleSpinBox:
     s = QDoubleSpinBox()
-    s.setRange(lo, hi)
-    s.setDecimals(decimals)
-    s.setValue(value)
+    s.setDecimals(decimals)  # before the range and value, which it rounds
+    return _ranged(s, lo, hi, value, tip)
+
+
+def choice_combo(items, current, tip: str = "") -> QComboBox:
+    """A combo box of (data, text) items with ``current``'s item selected."""
+    c = QComboBox()
+    for data, text in items:
+        c.addItem(text, data)
+    c.setCurrentIndex(c.findData(current))
     if tip:
-        s.setToolTip(tip)
-    return s
+        c.setToolTip(tip)
+    return c
 
 
 def voxel_spin(tip: str) -> QDoubleSpinBox:
