@@ -237,7 +237,10 @@ def _fit(task: Task, cfg: TrainConfig, state: TaskState, info: D.DistInfo, devic
             sums, n_sum = defaultdict(float), 0
             if info.is_main:
                 log.write(step, elapsed, "loss", losses)
-        if check is not None and info.is_main and cfg.check_every and step % cfg.check_every == 0:
+        # A check can cost several steps' time (the rock GAN's draws volumes three crops deep): not when a
+        # stop is pending, which waits for nothing but this step's checkpoint (rank 0 only: no collective).
+        if (check is not None and info.is_main and cfg.check_every and step % cfg.check_every == 0
+                and not _cancel_requested(state)):
             with torch.no_grad():
                 checks = check(step, ctx) or {}
             for m in raw.values():
