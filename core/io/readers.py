@@ -77,6 +77,13 @@ class _ErrorLog(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+def _plain(e) -> str:
+    """A library's error text without Python byte-string reprs ("not a TIFF file: header=b''" →
+    "not a TIFF file"): they mean nothing to the person reading the message."""
+    text = re.sub(r"[,:]?\s*\w+=b(['\"]).*?(?<!\\)\1", "", str(e))
+    return re.sub(r"\s*\bb(['\"]).*?(?<!\\)\1", "", text).strip(" :,") or type(e).__name__
+
+
 def _read_tiff(path: Path, budget: int | None, state: TaskState) -> tuple[np.ndarray, dict]:
     import tifffile
 
@@ -94,12 +101,12 @@ def _read_tiff(path: Path, budget: int | None, state: TaskState) -> tuple[np.nda
     except InputError:
         raise
     except Exception as e:  # tifffile raises many types for damaged files
-        raise InputError(f"Cannot read {path.name}: the TIFF file is corrupt or truncated ({e}).") from e
+        raise InputError(f"Cannot read {path.name}: the TIFF file is corrupt or truncated ({_plain(e)}).") from e
     finally:
         logger.removeHandler(log)
     if log.messages:
         raise InputError(f"Cannot read {path.name}: the TIFF file is corrupt or truncated "
-                         f"({log.messages[0]}).")
+                         f"({_plain(log.messages[0])}).")
     return data, meta
 
 
