@@ -46,6 +46,12 @@ class SceneData:
     notices: list = field(default_factory=list)
 
 
+
+def _ordinal(n: int) -> str:
+    """2nd, 3rd, 4th, 11th, 21st: for "every 2nd voxel"."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
 def _check_volume(volume) -> np.ndarray:
     a = np.asarray(volume)
     if a.ndim != 3:
@@ -152,7 +158,7 @@ def prepare_scene(volume, mode: str = "surface", *, voxel_size_um: float = 1.0,
         soft = gaussian_filter(np.pad((small > 0).astype(np.float32), 1), sigma=0.8)
         data = _image(soft, spacing=step * voxel_size_um, origin=-step * voxel_size_um)
     if step > 1:
-        notices.append(f"3D view shows every {step}th voxel of the {a.shape[2]}×{a.shape[1]}×{a.shape[0]} volume.")
+        notices.append(f"3D view shows every {_ordinal(step)} voxel of the {a.shape[2]}×{a.shape[1]}×{a.shape[0]} volume.")
     return SceneData(mode, data, _outline(a.shape, voxel_size_um), step, tuple(a.shape), notices)
 
 
