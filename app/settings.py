@@ -28,6 +28,11 @@ def app_settings() -> QSettings:
     return QSettings(QSettings.IniFormat, QSettings.UserScope, ORGANIZATION, APPLICATION)
 
 
+def default_run_dir(method: str) -> str:
+    """Where a tab's training runs go unless chosen: the user's runs folder, one subfolder per method."""
+    return str(Path.home() / "seqgen-runs" / method)
+
+
 def get_str(settings: QSettings, key: str, default: str = "") -> str:
     v = settings.value(key, default)
     return default if v is None else str(v)

@@ -57,7 +57,7 @@ def test_open_sample_renders_3d_and_slices(main_window, qtbot, x_server, errors)
         assert view.canvas.image() is not None and not view.canvas.image().isNull()
     z = tab.slices.views[0]
     z.slider.setValue(10)
-    assert z.index_label.text() == "11 / 100"
+    assert z.index_label.text() == "z = 10 of 0–99"        # 0-based, like "z = N" elsewhere
     assert tab.view3d.available
     img = tab.view3d.screenshot()
     assert n_colours(img) > 50                                      # the rock, not a blank view
@@ -124,7 +124,7 @@ def test_cancel_measurement_keeps_window_responsive(main_window, qtbot, small_ti
     assert tab.measure_button.isEnabled() and not tab.cancel_button.isEnabled()
     # the window still responds: slices move, and a new measurement runs to the end
     tab.slices.views[2].slider.setValue(3)
-    assert tab.slices.views[2].index_label.text() == "4 / 40"
+    assert tab.slices.views[2].index_label.text() == "x = 3 of 0–39"
     tab.perm_check.setChecked(False)
     with qtbot.waitSignal(tab.measured, timeout=LOAD_MS):
         tab.measure_button.click()

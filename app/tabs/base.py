@@ -28,9 +28,15 @@ class AppContext:
         show_error(self.window, title, message)
 
     def status(self, text: str, timeout_ms: int = 5000) -> None:
+        """A status bar message, elided in the middle to the bar's width (all of it in the bar's tooltip)."""
         bar = getattr(self.window, "statusBar", None)
         if bar is not None:
-            bar().showMessage(text, timeout_ms)
+            from ..widgets.elided_label import elided
+
+            b = bar()
+            shown = elided(" ".join(str(text).split()), b.fontMetrics(), b.width() - 40)
+            b.showMessage(shown, timeout_ms)
+            b.setToolTip(text if shown != text else "")
 
     def device(self) -> str:
         return device_preference(self.settings)

@@ -290,6 +290,13 @@ class InspectTab(JobTab):
         self.screenshot_action.setEnabled(has_vol and self.view3d.available)
         self.mode_combo.setEnabled(not self.scene_jobs.busy)
 
+    def _failed_text(self, kind: str) -> str:
+        """A failed load leaves the previous volume on screen: say so, with its name."""
+        if kind == "Loading" and self.volume is not None:
+            name = self.volume.path.name if self.volume.path else "the previous volume"
+            return f"Loading failed; still showing {name}"
+        return super()._failed_text(kind)
+
     # -- opening ----------------------------------------------------------------------------
     @Slot()
     def open_dialog(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QMessageBox
 
+from ..widgets.elided_label import set_bar_text
 from ..worker import TaskRunner
 from .base import AppContext, BaseTab
 
@@ -44,16 +45,20 @@ class JobTab(BaseTab):
     @Slot(float, str)
     def _on_progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(round(fraction * 1000)))
-        self.progress.setFormat(f"{message or self._job_kind} – %p%".replace("&", "&&"))
+        set_bar_text(self.progress, (message or self._job_kind).replace("&", "&&"), " – %p%")
 
     def _job_ended(self, text: str, done: bool = False) -> None:
         self.progress.setValue(1000 if done else 0)
         self.progress.setFormat(text)
 
+    def _failed_text(self, kind: str) -> str:
+        """The progress bar's words for a failed job of ``kind`` (subclasses add what is still shown)."""
+        return f"{kind} failed"
+
     @Slot(str)
     def _on_job_failed(self, message: str) -> None:
         kind = self._job_kind or "Job"
-        self._job_ended(f"{kind} failed")
+        self._job_ended(self._failed_text(kind))
         self.context.error(f"{kind} failed", message)
         self.jobFailed.emit(message)
 

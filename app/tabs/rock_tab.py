@@ -31,12 +31,13 @@ from core.rock.gui_support import (SHARED_ROCKS, Comparison, GenerateOutput, com
                                    generate_volumes, realisation_metadata, rock_voxel_size, shared_data_dir,
                                    shared_rock_path, train_from_form)
 
-from ..settings import KEY_OPEN_DIR, get_str, last_dir, set_last_dir
+from ..settings import KEY_OPEN_DIR, default_run_dir, get_str, last_dir, set_last_dir
 from ..widgets.form_helpers import spin as _spin
 from ..widgets.form_helpers import choice_combo, double_spin, voxel_spin
 from ..widgets.marked_slices import MarkedCanvas, MarkedSliceViews
 from ..widgets.model_combo import CHOOSE
 from ..widgets.train_form import TrainForm
+from ..widgets.train_presets import ROCK_COST, ROCK_PRESETS
 from .base import AppContext
 from .volume_tab import VolumeTab
 
@@ -150,8 +151,9 @@ class RockTab(VolumeTab):
         self.data_list.setToolTip("Segmented volumes (1 = pore). Shared rocks are trained on their "
                                   "training part only (berea_400 z < 300, ketton_256 z < 192)")
         box = TrainForm(self.data_list, min_crop=MIN_SLICE, crop_step=4, batch_tip="Crops per step",
-                        channels=(1, 32, "Model width"),
-                        run_dir=get_str(self.context.settings, KEY_TRAIN_OUT, str(Path.home() / "seqgen-runs" / "rock")),
+                        channels=(1, 8, "Model width (encoder, generator and discriminator)"),
+                        presets=ROCK_PRESETS, cost=ROCK_COST,
+                        run_dir=get_str(self.context.settings, KEY_TRAIN_OUT, default_run_dir("rock")),
                         run_dir_tip="Run folder: checkpoints (last.pt, step_*.pt) and log.csv",
                         stop_tip="Stop after the current step; a checkpoint is written (Resume continues)")
         self._add_loss_settings(box)
@@ -257,8 +259,8 @@ class RockTab(VolumeTab):
             self.context.error("Open slice", f"Could not read {path.name}: {exc}")
             return False
         set_last_dir(self.context.settings, KEY_OPEN_DIR, path)
-        for n in img.notices:
-            self.context.log(f"{path.name}: {n}")
+        for n in img.notices:  # they name the file already
+            self.context.log(f"Rock: {n}")
         self.set_slice(img.array, str(path.resolve()), path.name)
         return True
 
@@ -418,6 +420,15 @@ class RockTab(VolumeTab):
     def select_reference(self, kind: str, rock: Optional[str] = None) -> bool:
         """Choose the reference ``kind`` ('heldout' of ``rock``, or 'volume'); whether it is listed."""
         return super().select_reference(f"{kind}:{rock}" if rock else kind)
+
+    def _reference_shape(self, kind: str, kwargs: dict):
+        """The held-out part of the chosen shared rock, or the Inspect volume's shape."""
+        if kind == "heldout":
+            from .volume_tab import tiff_heldout_shape
+
+            p = shared_rock_path(kwargs.get("rock") or "")
+            return tiff_heldout_shape(p) if p is not None else None
+        return super()._reference_shape(kind, kwargs)
 
     @Slot()
     def start_compare(self) -> bool:

@@ -38,13 +38,14 @@ from core.texture.config import FACTOR, MIN_CROP, TextureGANConfig
 from core.texture.generate import check_shape, generate as texture_generate, generate_files, output_paths
 from core.texture.task import KIND
 
-from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, get_str, last_dir, set_last_dir
+from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, default_run_dir, get_str, last_dir, set_last_dir
 from ..widgets.form_helpers import choice_combo, double_spin
 from ..widgets.form_helpers import spin as _spin
 from ..widgets.form_helpers import voxel_spin
 from ..widgets.model_combo import CHOOSE
 from ..widgets.slice_view import ImageCanvas, SliceViews, binary_rgb, rgb_to_qimage
 from ..widgets.train_form import TrainForm
+from ..widgets.train_presets import TEXTURE_COST, TEXTURE_PRESETS
 from ..worker import TaskRunner
 from .base import AppContext
 from .volume_tab import VolumeTab
@@ -266,8 +267,10 @@ def train_job(specs, *, out_dir, crop: int = 64, steps: int = 2000, batch: int =
               checkpoint_every: int = 500, log_every: Optional[int] = None, norm: Optional[str] = None,
               porosity_weight: Optional[float] = None, state: TaskState | None = None):
     """``core.texture.train`` with the Train panel's settings. ``channels`` is G's width; the encoder
-    and the patch critics get half of it and D_z twice (the defaults: 64 → 32, 32, 128); ``norm`` and
-    ``porosity_weight`` default to TextureGANConfig's."""
+    and the patch critics get half of it and D_z twice, but never more than G's own width (four times
+    for D_z) up to TextureGANConfig's 32 and 128: 64 → 32, 32, 128 (the defaults) and 32 → 32, 32, 128
+    (the shipped CPU model, texture_rocks.md), 16 → 16, 16, 64. ``norm`` and ``porosity_weight``
+    default to TextureGANConfig's."""
     from core.texture.train import train
     from core.train import TrainConfig
 
@@ -275,8 +278,9 @@ def train_job(specs, *, out_dir, crop: int = 64, steps: int = 2000, batch: int =
         log_every = 1 if steps <= 200 else 10
     c = int(channels)
     d = TextureGANConfig()
-    cfg = TextureGANConfig(g_channels=c, e_channels=max(1, c // 2), d_channels=max(1, c // 2),
-                           dz_hidden=max(1, 2 * c), crop=int(crop), g_norm=norm or d.g_norm,
+    side = max(c // 2, min(c, d.e_channels))
+    cfg = TextureGANConfig(g_channels=c, e_channels=side, d_channels=side,
+                           dz_hidden=max(2 * c, min(4 * c, d.dz_hidden)), crop=int(crop), g_norm=norm or d.g_norm,
                            porosity_weight=d.porosity_weight if porosity_weight is None else float(porosity_weight))
     tcfg = TrainConfig(steps=int(steps), batch_size=int(batch), checkpoint_every=int(checkpoint_every),
                        log_every=int(log_every), seed=int(seed), device=device or "auto", out_dir=str(out_dir),
@@ -407,8 +411,12 @@ class TextureTab(VolumeTab):
         self.file_check.setToolTip(f"Generate straight into multi-page TIFFs, slab by slab (always above "
                                    f"{IN_MEMORY_MAX}³); the central part is shown")
         self.file_check.toggled.connect(self._update_enabled)
-        self.out_file_edit = QLineEdit(get_str(self.context.settings, KEY_GEN_OUT, ""))
-        self.out_file_edit.setPlaceholderText("output .tif (several: _001, _002, …)")
+        self.file_check.clicked.connect(self._on_file_check_clicked)
+        self._file_forced = False   # ticked by a size above IN_MEMORY_MAX, not by the user: unticked below it
+        # Empty at the start and after every generation into files: a name is chosen for each such run
+        # (the dialog proposes one with its size and seed), so nothing is written under an old name.
+        self.out_file_edit = QLineEdit("")
+        self.out_file_edit.setPlaceholderText("output .tif (several: _001, _002, …); asked at Generate")
         self.out_file_button = QPushButton("…")
         self.out_file_button.setMaximumWidth(32)
         self.out_file_button.clicked.connect(self.choose_output_file)
@@ -439,9 +447,12 @@ class TextureTab(VolumeTab):
                                    "trained on their training part only (berea_400 z < 300, ketton_256 z < 192, "
                                    "bentheimer_500 z < 375)")
         box = TrainForm(self.data_table, min_crop=MIN_CROP, crop_step=FACTOR, batch_tip="Crop pairs per step",
-                        channels=(4, 64, "Generator width (encoder and critics get half)"),
+                        channels=(4, 32, "Generator width (encoder and critics: 32, D_z 128, or half and twice "
+                                         "G's width when G is wider than 64; narrower G: the encoder and critics "
+                                         "as wide, D_z four times)"),
+                        presets=TEXTURE_PRESETS, cost=TEXTURE_COST,
                         run_dir=get_str(self.context.settings, KEY_TRAIN_OUT,
-                                        str(Path.home() / "seqgen-runs" / "texture")),
+                                        default_run_dir("texture")),
                         run_dir_tip="Run folder: checkpoints (last.pt, step_*.pt), log.csv and classes.pt",
                         stop_tip="Stop after the current step; a checkpoint is written and the classes are "
                                  "fitted (Resume continues)",
@@ -530,10 +541,11 @@ class TextureTab(VolumeTab):
         self.class_list.setEnabled(not busy)
         self.spread_spin.setEnabled(sel is None or sel[0] == "class")
         big = self.size_spin.value() > IN_MEMORY_MAX
-        if big and not self.file_check.isChecked():
+        if big != self.file_check.isChecked() and (big or self._file_forced):
             self.file_check.blockSignals(True)
-            self.file_check.setChecked(True)
+            self.file_check.setChecked(big)
             self.file_check.blockSignals(False)
+            self._file_forced = big
         self.file_check.setEnabled(not big and not busy)
         fm = self.file_mode()
         self.out_file_edit.setEnabled(fm and not busy)
@@ -750,10 +762,23 @@ class TextureTab(VolumeTab):
     def _on_size_changed(self, value: int) -> None:
         self._update_enabled()
 
+    @Slot(bool)
+    def _on_file_check_clicked(self, checked: bool) -> None:
+        self._file_forced = False  # the user's own choice now
+
+    def suggested_output(self) -> Path:
+        """A new output name for the settings now: texture_<class>_<size>_seed<seed>.tif, in the folder
+        of the last one (or of the last export)."""
+        last = get_str(self.context.settings, KEY_GEN_OUT, "")
+        folder = Path(last).parent if last else Path(last_dir(self.context.settings, KEY_EXPORT_DIR))
+        sel = self.selection()
+        what = sel[1] if sel is not None and sel[0] == "class" else "example"
+        what = re.sub(r"[^A-Za-z0-9_.-]+", "_", what or "example")
+        return folder / f"texture_{what}_{self.size_spin.value()}_seed{self.seed_spin.value()}.tif"
+
     @Slot()
     def choose_output_file(self) -> bool:
-        start = self.out_file_edit.text().strip() or str(Path(last_dir(self.context.settings, KEY_EXPORT_DIR))
-                                                         / "texture.tif")
+        start = self.out_file_edit.text().strip() or str(self.suggested_output())
         path, _ = QFileDialog.getSaveFileName(self, "Write the volumes to", start, "Multi-page TIFF (*.tif *.tiff)")
         if not path:
             return False
@@ -817,12 +842,20 @@ class TextureTab(VolumeTab):
                          f"{where}; porosity {', '.join(f'{p:.4f}' for p in res.porosity)}")
         text = (f"Seed <b>{res.seed}</b> (saved with every output) · {len(res)} × {res.size}³ {html.escape(res.label)}"
                 f" · mean porosity {np.mean(res.porosity):.4f}")
+        self.gen_label.setToolTip("")
         if res.files:
-            text += f"<br>Written to {html.escape(str(res.files[0]))}" + (" …" if len(res.files) > 1 else "")
+            from ..widgets.elided_label import elided
+
+            # the path elided in the middle to the label's width (it cannot wrap); every file in the tooltip
+            path = elided(str(res.files[0]), self.gen_label.fontMetrics(), max(120, self.gen_label.width() - 80))
+            text += f"<br>Written to {html.escape(path)}" + (f" (and {len(res.files) - 1} more)" if len(res.files) > 1 else "")
+            self.gen_label.setToolTip("\n".join(str(p) for p in res.files))
             if res.partial:
                 e = res.volumes[0].shape[0]
                 text += f"<br>Shown: the central {e}³ of each volume (from z = y = x = {res.offset})."
         self.gen_label.setText(text)
+        if res.files:
+            self.out_file_edit.clear()  # the next run into files asks for its own name
         self._fill_references()
         self._job_ended(f"Generated {len(res)}", done=True)
         self.views.setCurrentIndex(0)
@@ -868,6 +901,15 @@ class TextureTab(VolumeTab):
         if self.example is not None:
             self._add_ref(f"Crops of the example ({self.example_name})", "example",
                           f"Random crops of {self.example_source}")
+
+    def _reference_shape(self, kind: str, kwargs: dict):
+        """The held-out part of the class's shared rock, or the example's / Inspect volume's shape."""
+        if kind == "heldout":
+            from .volume_tab import tiff_heldout_shape
+
+            p = shared_class_path(kwargs.get("cls"))
+            return tiff_heldout_shape(p) if p is not None else None
+        return super()._reference_shape(kind, kwargs)
 
     @Slot()
     def start_compare(self) -> bool:

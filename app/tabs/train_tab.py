@@ -17,11 +17,13 @@ from typing import Optional
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from ..widgets.elided_label import set_bar_text
 from ..worker import TaskRunner
 from .base import AppContext
 from .job_tab import JobTab
 
 LOG_POLL_MS = 700
+STEP_RE = re.compile(r"step (\d+)/(\d+)")
 
 
 class TrainTab(JobTab):
@@ -42,14 +44,21 @@ class TrainTab(JobTab):
     def stop_training(self) -> None:
         """Stop button: the trainer stops after its current step and writes a checkpoint."""
         if self.train_jobs.busy:
-            self.train_progress.setFormat("Stopping (writing a checkpoint)…")
+            self.train_progress.setFormat("Stopping after the current step (writing a checkpoint)…")
             self.train_jobs.cancel()
 
     @Slot(float, str)
     def _on_train_progress(self, fraction: float, message: str) -> None:
-        self.train_progress.setValue(int(round(fraction * 1000)))
-        short = message.split(" · ")[0] if message else "Training"
-        self.train_progress.setFormat(f"{short} – %p%")
+        """The bar shows the steps done of the run's steps when the trainer names them ("step 1/2000 –
+        0 %"); before (reading the data) and after (fitting classes) it shows the job's own fraction."""
+        m = STEP_RE.match(message or "")
+        if m:
+            done, total = int(m.group(1)), max(1, int(m.group(2)))
+            self.train_progress.setValue(int(1000 * done // total))
+            self.train_progress.setFormat(f"step {done}/{total} – {100 * done // total}%")
+        else:
+            self.train_progress.setValue(int(round(fraction * 1000)))
+            set_bar_text(self.train_progress, message.split(" · ")[0] if message else "Training", " – %p%")
         self.train_status.setText(message)
 
     @Slot()
@@ -140,6 +149,7 @@ class TrainTab(JobTab):
         self.train_button.clicked.connect(self.start_train)
         self.stop_button.clicked.connect(self.stop_training)
         form.out_button.clicked.connect(self.choose_run_dir)
+        form.apply_preset()  # after the tab's own settings were added: the shipped models' recipe
 
     @Slot()
     def choose_run_dir(self) -> None:
@@ -172,7 +182,8 @@ class TrainTab(JobTab):
         self.train_out = out
         self.train_result = None
         self.context.settings.setValue(settings_key, str(out))
-        self.loss_plot.clear("Waiting for the first logged losses…")
+        self.train_view.reset()
+        self.loss_plot.clear("Waiting for the first step's losses…")
         self.train_progress.setValue(0)
         self.train_progress.setFormat("Starting… %p%")
         what = "Resuming" if resume else "Training"
@@ -181,8 +192,11 @@ class TrainTab(JobTab):
         return what
 
     def _submit_run(self, fn, *args, **kwargs) -> None:
-        """Run ``fn`` in the training worker (its signals to the bound slots here), poll its log, show it."""
+        """Run ``fn`` in the training worker (its signals to the bound slots here), poll its log, show it.
+
+        Every step is logged, so that the loss curve starts with the first step (TrainingView reads
+        the log incrementally)."""
         self.train_jobs.submit(fn, *args, on_finished=self._on_trained, on_failed=self._on_train_failed,
-                               on_cancelled=self._on_train_cancelled, **kwargs)
+                               on_cancelled=self._on_train_cancelled, log_every=1, **kwargs)
         self.log_timer.start()
         self.views.setCurrentIndex(2)

@@ -19,7 +19,9 @@ from core.jobs import new_seed
 from core.shipped import shipped_models
 from core.video import gui_support
 
-from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, get_str, last_dir, set_last_dir
+from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, default_run_dir, get_str, last_dir, set_last_dir
+from ..widgets.elided_label import ElidedLabel
+from ..widgets.form_helpers import guard_wheel
 from ..widgets.frame_metrics_plot import FrameMetricsPlot
 from ..widgets.video_player import BASE_FPS, VideoPlayer
 from ..widgets.model_choice import ModelChoice, ModelChoiceMethods
@@ -142,8 +144,7 @@ class VideoTab(ModelChoiceMethods, BaseTab):
         self.cancel_button.clicked.connect(self.jobs.cancel)  # GUI-thread slot sets the CancelToken
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
-        self.status_label = QLabel("")
-        self.status_label.setWordWrap(True)
+        self.status_label = ElidedLabel("")  # one line; all of it in the tooltip (and in the log)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.cancel_button)
@@ -185,7 +186,8 @@ class VideoTab(ModelChoiceMethods, BaseTab):
         data_row = QHBoxLayout()
         data_row.addWidget(self.data_edit, 1)
         data_row.addWidget(self.data_button)
-        self.train_out_edit = QLineEdit(get_str(self.context.settings, KEY_TRAIN_OUT, "") or str(Path.cwd() / "runs" / "video"))
+        self.train_out_edit = QLineEdit(get_str(self.context.settings, KEY_TRAIN_OUT, "")
+                                        or default_run_dir("video"))
         self.train_out_button = QPushButton("…")
         self.train_out_button.clicked.connect(self.choose_train_out_dialog)
         out_row = QHBoxLayout()
@@ -220,6 +222,7 @@ class VideoTab(ModelChoiceMethods, BaseTab):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        guard_wheel(left)
         scroll.setMinimumWidth(left.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 6)
 
         # right: sample selector, player, plot

@@ -20,7 +20,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QStandardItemModel
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QMenu, QProgressBar,
-                               QPushButton, QTabWidget, QWidget)
+                               QPushButton, QTabWidget, QVBoxLayout, QWidget)
 
 from core.io import numbered_paths
 from core.jobs import new_seed
@@ -43,6 +43,51 @@ EXPORT_FILTERS = {
     ".vti": "ParaView image data (*.vti)",
     ".stl": "Pore surface mesh (*.stl)",
 }
+
+
+MAX_SUBCROPS = 8  # per realisation, when the reference is too small for whole ones
+
+
+def subcrop_shape(shape, reference_shape) -> Optional[tuple]:
+    """The crop shape to compare when realisations of ``shape`` do not fit in the reference (per axis
+    the smaller of the two); None when they fit (whole realisations are compared)."""
+    if reference_shape is None or all(int(s) <= int(r) for s, r in zip(shape, reference_shape)):
+        return None
+    return tuple(min(int(s), int(r)) for s, r in zip(shape, reference_shape))
+
+
+def subcrops(volumes, shape, max_per_volume: int = MAX_SUBCROPS) -> list[np.ndarray]:
+    """Non-overlapping crops of ``shape`` from each volume, on a regular grid (at most ``max_per_volume``
+    each, spread evenly over the grid)."""
+    out = []
+    for v in volumes:
+        counts = [max(1, int(n) // int(s)) for n, s in zip(v.shape, shape)]
+        cells = [(i, j, k) for i in range(counts[0]) for j in range(counts[1]) for k in range(counts[2])]
+        pick = np.linspace(0, len(cells) - 1, min(len(cells), max_per_volume)).round().astype(int)
+        for c in (cells[i] for i in sorted(set(pick.tolist()))):
+            z, y, x = (ci * si for ci, si in zip(c, shape))
+            out.append(np.ascontiguousarray(v[z:z + shape[0], y:y + shape[1], x:x + shape[2]]))
+    return out
+
+
+def compare_subcrops_job(compare_fn, volumes, kind: str, *, sub_shape=None, state=None, **kwargs):
+    """``compare_fn`` on the realisations, or on their sub-crops of ``sub_shape`` when given."""
+    vols = list(volumes) if sub_shape is None else subcrops(volumes, sub_shape)
+    return compare_fn(vols, kind, state=state, **kwargs)
+
+
+def tiff_heldout_shape(path) -> Optional[tuple]:
+    """(z, y, x) of the held-out part of a shared TIFF volume, read from its header only."""
+    import tifffile
+
+    from core.rock.evaluate import heldout_start
+
+    try:
+        with tifffile.TiffFile(str(path)) as f:
+            shape = f.series[0].shape
+        return (shape[0] - heldout_start(Path(path).name),) + tuple(shape[1:3])
+    except Exception:  # noqa: BLE001 - unknown: the comparison itself then says what is wrong
+        return None
 
 
 def scene_job(gen_id: int, index: int, volume: np.ndarray, *, state) -> tuple[int, int, SceneData]:
@@ -81,7 +126,13 @@ class VolumeTab(ModelChoiceMethods, TrainTab):
     def _build_frame(self, generate_boxes: list[QWidget], slices: QWidget, *, export_tip: str, combo_chars: int,
                      selectable_info: bool = False) -> None:
         self.side = QTabWidget()
-        self.side.addTab(page(*generate_boxes), "Generate")
+        gen = QWidget()  # the boxes scroll; Generate, Cancel and the progress bar stay in view below them
+        gl = QVBoxLayout(gen)
+        gl.setContentsMargins(0, 0, 0, 0)
+        gl.setSpacing(2)
+        gl.addWidget(page(*generate_boxes), 1)
+        gl.addWidget(self.generate_footer)
+        self.side.addTab(gen, "Generate")
         self.side.addTab(page(self._train_box()), "Train")
         self.side.setMinimumWidth(340)
         self.side.currentChanged.connect(self._on_side_changed)
@@ -133,7 +184,8 @@ class VolumeTab(ModelChoiceMethods, TrainTab):
         return row
 
     def _add_generate_rows(self, form: QFormLayout) -> QLabel:
-        """Generate and Cancel, the job progress bar and a note label (returned) at the end of ``form``."""
+        """A note label (returned) at the end of ``form``; Generate and Cancel and the job progress bar in
+        ``generate_footer``, which ``_build_frame`` keeps below the scrolled boxes (always reachable)."""
         self.generate_button = QPushButton("Generate")
         self.generate_button.setDefault(True)
         self.generate_button.clicked.connect(self.start_generate)
@@ -146,11 +198,14 @@ class VolumeTab(ModelChoiceMethods, TrainTab):
         note = QLabel("")
         note.setWordWrap(True)
         note.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.generate_footer = QWidget()
+        fl = QVBoxLayout(self.generate_footer)
+        fl.setContentsMargins(6, 2, 6, 4)
         brow = QHBoxLayout()
         brow.addWidget(self.generate_button, 1)
         brow.addWidget(self.cancel_button)
-        form.addRow(brow)
-        form.addRow(self.progress)
+        fl.addLayout(brow)
+        fl.addWidget(self.progress)
         form.addRow(note)
         return note
 
@@ -383,14 +438,31 @@ class VolumeTab(ModelChoiceMethods, TrainTab):
             return None
         return {"array": vol.array, "array_label": self.inspect_name()}
 
+    def _reference_shape(self, kind: str, kwargs: dict) -> Optional[tuple]:
+        """The largest crop (z, y, x) the chosen reference holds: the array's shape, or (subclasses) the
+        held-out part of a shared rock; None when unknown."""
+        a = kwargs.get("array")
+        return tuple(a.shape) if a is not None else None
+
     def _start_comparing(self, compare_fn, kind: str, **kwargs) -> bool:
-        """Compare the realisations with a reference of ``kind`` in the job worker."""
-        return self._start("Comparing", compare_fn, self.volumes(), kind, n_ref=int(self.ncrops_spin.value()),
-                           permeability=self.perm_check.isChecked(), on_finished=self._on_compared, **kwargs)
+        """Compare the realisations with a reference of ``kind`` in the job worker; realisations larger than
+        the reference are compared on sub-crops that fit it (said in the note)."""
+        vols = self.volumes()
+        sub = subcrop_shape(vols[0].shape, self._reference_shape(kind, kwargs)) if vols else None
+        self._subcrop_note = ""
+        if sub is not None:
+            n = len(subcrops(vols[:1], sub))
+            self._subcrop_note = (f" The realisations ({'×'.join(map(str, vols[0].shape))}, z×y×x) are larger than "
+                                  f"the reference, so up to {n} sub-crops of {'×'.join(map(str, sub))} of each "
+                                  "are compared.")
+        return self._start("Comparing", compare_subcrops_job, compare_fn, vols, kind, sub_shape=sub,
+                           n_ref=int(self.ncrops_spin.value()), permeability=self.perm_check.isChecked(),
+                           on_finished=self._on_compared, **kwargs)
 
     def _show_compared(self, comp, extra_note: str = "") -> None:
         """A finished comparison: panel, log, Properties page."""
         self.comparison = comp
+        extra_note = (extra_note + getattr(self, "_subcrop_note", "")).strip()
         self.properties.show_comparison(comp, extra_note)
         self.context.log(f"{self.LOG_NAME}: " + kl_summary(comp))
         self._job_ended("Compared", done=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6.QtWidgets import (QAbstractScrollArea, QAbstractSlider, QAbstractSpinBox, QComboBox, QDoubleSpinBox,
+                               QScrollArea, QScrollBar, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 
 def fmt(v) -> str:
@@ -54,6 +55,31 @@ def voxel_spin(tip: str) -> QDoubleSpinBox:
     return s
 
 
+class WheelGuard(QObject):
+    """The mouse wheel over an unfocused spin box, combo box or slider scrolls the panel around it
+    instead of changing the value under the pointer (a click first gives the box the focus)."""
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+        if event.type() != QEvent.Wheel or obj.hasFocus():
+            return False
+        area = obj.parent()
+        while area is not None and not isinstance(area, QAbstractScrollArea):
+            area = area.parent()
+        if area is not None:
+            QCoreApplication.sendEvent(area.verticalScrollBar(), event)
+        return True
+
+
+def guard_wheel(root: QWidget) -> None:
+    """``WheelGuard`` on every spin box, combo box and slider inside ``root`` (not scroll bars); they take
+    the focus by click or Tab only, so that scrolling past them does not change them."""
+    guard = WheelGuard(root)
+    for w in root.findChildren(QWidget):
+        if isinstance(w, (QAbstractSpinBox, QComboBox, QAbstractSlider)) and not isinstance(w, QScrollBar):
+            w.setFocusPolicy(Qt.StrongFocus)
+            w.installEventFilter(guard)
+
+
 def page(*widgets) -> QScrollArea:
     """The widgets stacked top-down in a frameless, resizable scroll area (a side page)."""
     w = QWidget()
@@ -66,6 +92,7 @@ def page(*widgets) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setWidget(w)
     area.setFrameShape(QScrollArea.NoFrame)
+    guard_wheel(w)
     return area
 
 

@@ -12,6 +12,16 @@ from matplotlib.figure import Figure  # noqa: E402
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget  # noqa: E402
 
 
+PSNR_CAP = 99.0  # dB drawn for a frame identical to the real one (its PSNR is infinite)
+
+
+def shown(metrics: dict, key: str) -> np.ndarray:
+    """The values drawn for ``key``: as they are, except infinite PSNR (identical frames), drawn at
+    PSNR_CAP. The MSE is a sum over all pixels (thousands for 64×64 frames): never capped."""
+    v = np.asarray(metrics[key], dtype=float)
+    return np.where(np.isposinf(v), PSNR_CAP, v) if key == "psnr" else v
+
+
 class FrameMetricsPlot(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -47,8 +57,8 @@ class FrameMetricsPlot(QWidget):
         for ax, key, label in ((self.ax_mse, "mse", "MSE (sum over pixels)"), (self.ax_psnr, "psnr", "PSNR (dB)")):
             ax.clear()
             for other in samples or []:
-                ax.plot(other["frame"] + 1, np.minimum(other[key], 99), color="0.8", lw=0.8)
-            ax.plot(metrics["frame"] + 1, np.minimum(metrics[key], 99), "o-", color="#ff7f0e", lw=1.4, ms=3)
+                ax.plot(other["frame"] + 1, shown(other, key), color="0.8", lw=0.8)
+            ax.plot(metrics["frame"] + 1, shown(metrics, key), "o-", color="#ff7f0e", lw=1.4, ms=3)
             ax.set_xlabel("frame", fontsize=8)
             ax.set_title(label, fontsize=9)
             ax.tick_params(labelsize=7)

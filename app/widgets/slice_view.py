@@ -78,7 +78,7 @@ class SliceView(QWidget):
         self.slider.setEnabled(False)
         self.slider.valueChanged.connect(self._on_slider)
         self.index_label = QLabel("–")
-        self.index_label.setMinimumWidth(64)
+        self.index_label.setMinimumWidth(96)
         row = QHBoxLayout()
         row.addWidget(self.slider, 1)
         row.addWidget(self.index_label)
@@ -121,7 +121,10 @@ class SliceView(QWidget):
         if self._volume is None:
             return
         self.canvas.set_image(rgb_to_qimage(binary_rgb(self.slice_array(index))))
-        self.index_label.setText(f"{index + 1} / {self._volume.shape[self.axis]}")
+        # 0-based like every "z = N" in the app (the input slice, exports, the log): first 0, last n − 1
+        self.index_label.setText(f"{AXES[self.axis]} = {index} of 0–{self._volume.shape[self.axis] - 1}")
+        self.index_label.setToolTip(f"Slice {index} of the {self._volume.shape[self.axis]} along "
+                                    f"{AXES[self.axis]} (counted from 0)")
 
 
 class SliceViews(QWidget):

@@ -1,4 +1,7 @@
-"""Training page: the live loss plot of a run (read from its log.csv) and a line about the run."""
+"""Training page: the live loss plot of a run (read from its log.csv) and a line about the run.
+
+The GUI's runs log every step (so the curve starts at step 1), so the log is read incrementally: only
+the lines added since the last poll, never a half-written last line."""
 
 from __future__ import annotations
 
@@ -22,16 +25,47 @@ class TrainingView(QWidget):
         trl.setContentsMargins(2, 2, 2, 2)
         trl.addWidget(self.loss_plot, 1)
         trl.addWidget(self.info)
+        self._path: Path | None = None
+        self._offset = 0
+        self._header: list[str] | None = None
+        self._rows: list[dict] = []
+
+    def reset(self) -> None:
+        """Forget what was read (a new run starts: its log is read from the top)."""
+        self._path, self._offset, self._header, self._rows = None, 0, None, []
 
     def refresh(self, run_dir: Path) -> None:
-        """Re-read ``run_dir``/log.csv into the plot (a half-written file is skipped until next time)."""
-        from core.train import read_log
+        """Read the lines added to ``run_dir``/log.csv since last time into the plot."""
+        import csv
 
         path = Path(run_dir) / "log.csv"
+        if path != self._path:
+            self._path, self._offset, self._header, self._rows = path, 0, None, []
         if not path.is_file():
             return
         try:
-            rows = read_log(path)
-        except Exception:  # a line being written right now: try again at the next tick
+            with open(path, "rb") as f:
+                if f.seek(0, 2) < self._offset:  # rewritten (a resumed run truncates): read it all again
+                    self._offset, self._header, self._rows = 0, None, []
+                f.seek(self._offset)
+                chunk = f.read()
+        except OSError:
             return
-        self.loss_plot.set_rows(rows)
+        end = chunk.rfind(b"\n") + 1        # whole lines only; the rest comes at the next tick
+        if end == 0:
+            return
+        self._offset += end
+        lines = chunk[:end].decode("utf-8", "replace").splitlines()
+        for r in csv.reader(lines):
+            if not r:
+                continue
+            if self._header is None:
+                self._header = r
+                continue
+            row = dict(zip(self._header, r))
+            try:
+                row["step"], row["value"] = int(row["step"]), float(row["value"])
+            except (KeyError, ValueError):
+                continue
+            self._rows.append(row)
+        self.loss_plot.set_rows(self._rows)
