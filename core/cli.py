@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import signal
 import sys
 import threading
@@ -12,11 +13,49 @@ from pathlib import Path
 
 from . import __version__
 from .cli_progress import ConsoleProgress
-from .errors import Cancelled, SeqGenError
+from .errors import Cancelled, SeqGenError, Terminated
 from .jobs import CancelToken, TaskState
 
 # Modules that add their own sub-commands through ``register(subparsers)``; one per method.
 COMMAND_MODULES: list[str] = ["core.rock.cli", "core.cleanup.cli", "core.video.cli", "core.texture.cli"]
+
+
+# --- argument types: a bad number is an argparse error (one line, exit 2) before anything runs ---------------
+
+MAX_SEED = 2**63 - 1  # torch.manual_seed takes a signed 64-bit integer
+
+
+def seed_int(text: str) -> int:
+    """``--seed``: a whole number in 0 … 2**63 − 1 (not nan, inf, -1 or 2**70)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number (a seed is 0 … {MAX_SEED})") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{text} is outside 0 … {MAX_SEED} (2**63 − 1)")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number ≥ 1 (``--depth``, ``--count``, ``--size``, ...)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0 (``--voxel-size``, ``--fps``): nan and inf are refused here, not deep in a writer."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text} must be a finite number above 0")
+    return value
 
 
 def add_volume_options(p: argparse.ArgumentParser) -> None:
@@ -82,12 +121,15 @@ def cmd_props(args) -> int:
 
 
 def cmd_convert(args) -> int:
-    from .io import write_volume
+    from .io import check_output, write_volume
 
+    check_output(args.output, inputs=[args.volume])  # before reading: never over the input
     state, progress, _ = make_state(args.quiet)
     vol = load_volume_from_args(args, state.sub(0.0, 0.5))
     voxel = args.voxel_size or vol.voxel_size_um or 1.0
     meta = {k: v for k, v in vol.metadata.items() if k not in ("shape", "voxel_size_um")}
+    if Path(args.output).suffix.lower() == ".npy":  # uncompressed: the size is known (+ a header ≤ 4 KiB)
+        check_output(args.output, inputs=[args.volume], nbytes=vol.array.nbytes + 4096)
     out = write_volume(args.output, vol.array, voxel_size_um=voxel, metadata=meta, state=state.sub(0.5, 1.0))
     progress.done()
     print(f"wrote {out}")
@@ -116,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Porosity, two-point correlation, Minkowski functionals and "
                                    "permeability (x, y, z, mD) of a volume.")
     p.add_argument("volume", help="TIFF stack, folder of slices, .raw, .npy or .npz")
-    p.add_argument("--voxel-size", type=float, metavar="MICRONS", help="voxel size in µm (default: from the file, else 1)")
+    p.add_argument("--voxel-size", type=positive_float, metavar="MICRONS",
+                   help="voxel size in µm (default: from the file, else 1)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--no-permeability", action="store_true", help="skip the (slower) permeability")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
@@ -126,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("convert", help="convert a volume between formats (.tif, .npy, .vti, .stl)")
     p.add_argument("volume", help="input volume")
     p.add_argument("output", help="output file; the suffix picks the format")
-    p.add_argument("--voxel-size", type=float, metavar="MICRONS")
+    p.add_argument("--voxel-size", type=positive_float, metavar="MICRONS")
     p.add_argument("-q", "--quiet", action="store_true")
     add_volume_options(p)
     p.set_defaults(func=cmd_convert)
@@ -139,9 +182,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def run_command(args) -> int:
-    """Run a parsed command: a user-facing error is one line and exit 1; a cancel exits 130."""
+    """Run a parsed command: a user-facing error is one line and exit 1; a stop exits 130 (143 on SIGTERM).
+
+    Ctrl+C (a second one: the first asks the job to stop after its step) and SIGTERM end the command
+    through ``finally`` blocks, so no temporary file stays behind; errors of the machine (a write
+    the disk refuses, memory running out) are one line too, not a traceback.
+    """
+    from .io import os_error_reason
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
     try:
+        if main_thread:
+            signal.signal(signal.SIGTERM, _on_sigterm)
         return int(args.func(args) or 0)
     except Cancelled as e:
         print(f"\n{e}", file=sys.stderr)
@@ -149,6 +207,22 @@ def run_command(args) -> int:
     except SeqGenError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("\nStopped (terminated); nothing half-written was left behind.", file=sys.stderr)
+        return 143
+    except KeyboardInterrupt:
+        print("\nAborted; nothing half-written was left behind.", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("error: there is not enough memory for this job; try a smaller size.", file=sys.stderr)
+        return 1
+    except OSError as e:
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        print(f"error: {os_error_reason(e)}{where}.", file=sys.stderr)
+        return 1
+    finally:
+        for sig, handler in saved.items():  # in-process callers (tests, the GUI) get their handlers back
+            signal.signal(sig, handler)
 
 
 def module_main(prog: str, register, argv=None) -> int:
@@ -159,8 +233,12 @@ def module_main(prog: str, register, argv=None) -> int:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:  # Ctrl+C while the modules load
+        print("\nAborted.", file=sys.stderr)
+        return 130
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -6,8 +6,19 @@ import sys
 import time
 
 
+def _eta(seconds: float) -> str:
+    s = int(round(seconds))
+    if s >= 3600:
+        return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
+
+
 class ConsoleProgress:
-    """A ``ProgressFn`` that prints to stderr; rewrites one line on a TTY, else one line per 10 %."""
+    """A ``ProgressFn`` that prints to stderr; rewrites one line on a TTY, else one line per 10 %.
+
+    From 2 % done and 3 s on, each line ends with the time left at the pace so far, so that a job
+    far larger than meant (a 5000² slice, say) shows how long it will take and can be stopped.
+    """
 
     def __init__(self, stream=None, quiet: bool = False):
         self.stream = stream or sys.stderr
@@ -15,6 +26,13 @@ class ConsoleProgress:
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self._last_decile = -1
         self._last_time = 0.0
+        self._start = time.monotonic()
+
+    def _left(self, fraction: float) -> str:
+        spent = time.monotonic() - self._start
+        if fraction < 0.02 or fraction >= 1.0 or spent < 3.0:
+            return ""
+        return f" (~{_eta(spent * (1.0 - fraction) / fraction)} left)"
 
     def __call__(self, fraction: float, message: str = "") -> None:
         if self.quiet:
@@ -26,7 +44,7 @@ class ConsoleProgress:
                 return
             self._last_time = now
             bar = "#" * (pct // 5) + "-" * (20 - pct // 5)
-            self.stream.write(f"\r[{bar}] {pct:3d}% {message[:60]:<60}")
+            self.stream.write(f"\r[{bar}] {pct:3d}% {(message[:60] + self._left(fraction)):<78}")
             if pct >= 100:
                 self.stream.write("\n")
         else:
@@ -34,7 +52,7 @@ class ConsoleProgress:
             if decile == self._last_decile:
                 return
             self._last_decile = decile
-            self.stream.write(f"{pct:3d}% {message}\n")
+            self.stream.write(f"{pct:3d}% {message}{self._left(fraction)}\n")
         self.stream.flush()
 
     def done(self) -> None:

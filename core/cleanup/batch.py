@@ -22,8 +22,8 @@ from typing import Callable, Iterable
 
 
 from .. import __version__
-from ..errors import Cancelled, InputError
-from ..io import atomic_path, natural_key
+from ..errors import Cancelled, InputError, OutputError
+from ..io import atomic_path, check_output_folder, natural_key
 from ..jobs import TaskState, ensure_state
 from .infer import DEFAULT_OVERLAP, DEFAULT_THRESHOLD, DEFAULT_TILE, CleanupModel, clean_image
 from .scanio import SCAN_SUFFIXES, count_pages, iter_pages, output_suffix, write_pages
@@ -135,9 +135,8 @@ def plan_batch(inputs: Iterable, out_dir) -> BatchPlan:
     input's type added (plan_jpg.png). Raises InputError, before anything is written, when the
     output folder is inside an input folder or an output would overwrite an input.
     """
-    out_dir = Path(out_dir).expanduser()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"The output {out_dir} is a file; give a folder.")
+    # A file in its place, read-only, unreachable (/proc), a name too long: said now, not once per scan.
+    out_dir = check_output_folder(out_dir)
     out_res = out_dir.resolve()
     pairs: list[tuple[Path, Path]] = []  # (src, relative output without suffix)
     missing: list[Path] = []
@@ -229,7 +228,8 @@ def run_batch(plan: BatchPlan, model: CleanupModel, *, threshold: float = DEFAUL
     try:
         for i, job in enumerate(todo):
             state.report(i / max(len(todo), 1), f"file {i + 1}/{len(todo)}: {job.src.name}")
-            if job.dst.exists() and not redo:
+            # A 0-byte output is no finished page (an older version wrote them on a full disk): redo it.
+            if job.dst.exists() and job.dst.stat().st_size > 0 and not redo:
                 job.status, job.message = "kept", "output exists (finished earlier)"
                 notify(job)
                 continue
@@ -244,6 +244,12 @@ def run_batch(plan: BatchPlan, model: CleanupModel, *, threshold: float = DEFAUL
                 job.status, job.message = "cancelled", "cancelled by the user"
                 notify(job)
                 raise
+            except OutputError as e:
+                if e.disk_full:  # every next file would fail the same way: stop, say so once
+                    job.status, job.message = "failed", str(e)
+                    notify(job)
+                    raise
+                job.status, job.message = "failed", str(e)
             except InputError as e:
                 job.status, job.message = "failed", str(e)
             except (OSError, ValueError, MemoryError, RuntimeError) as e:
@@ -255,7 +261,7 @@ def run_batch(plan: BatchPlan, model: CleanupModel, *, threshold: float = DEFAUL
         if write_report_file:
             try:
                 write_report(report)
-            except OSError as e:
+            except (OSError, OutputError) as e:
                 report.notices.append(f"Could not write the report: {e}")
     return report
 

@@ -28,12 +28,11 @@ def to_grey_u8(a: np.ndarray, *, min_is_white: bool = False, bgr: bool = False) 
     alpha composited onto white paper.
     """
     a = np.asarray(a)
-    if a.ndim == 3 and a.shape[-1] in (2, 4):  # grey+alpha / RGBA: composite onto white
-        alpha = _unit(a[..., -1]).astype(np.float32)
-        colour = a[..., :-1]
-        g = _unit(colour).astype(np.float32)
-        if g.ndim == 3:
-            g = _luminance(g, bgr)
+    if a.ndim == 3 and a.shape[-1] in (2, 4):  # grey+alpha / RGBA: composite onto white, then grey
+        # Both through _fraction: _unit hands 2D uint8 back unscaled (0–255), which made alpha 255
+        # a weight of 255 and every opaque 8-bit RGBA page black.
+        alpha = _fraction(a[..., -1])
+        g = _fraction(a[..., 0]) if a.shape[-1] == 2 else _luminance(_fraction(a[..., :3]), bgr)
         g = g * alpha + (1.0 - alpha)
     elif a.ndim == 3 and a.shape[-1] == 3:
         g = _luminance(_unit(a).astype(np.float32), bgr)
@@ -74,6 +73,12 @@ def _unit(a: np.ndarray) -> np.ndarray:
             return f
         return (f - lo) / (hi - lo) if hi > lo else np.ones_like(f)
     raise InputError(f"Unsupported pixel type {a.dtype}.")
+
+
+def _fraction(a: np.ndarray) -> np.ndarray:
+    """Any pixel type → float32 in [0, 1] (as ``_unit``, uint8 included)."""
+    u = _unit(a)
+    return u.astype(np.float32) / 255.0 if u.dtype == np.uint8 else u.astype(np.float32)
 
 
 def _luminance(rgb: np.ndarray, bgr: bool) -> np.ndarray:
@@ -208,7 +213,9 @@ def write_pages(dst, pages: Iterable[np.ndarray], metadata: dict | None = None) 
                                        [cv2.IMWRITE_PNG_BILEVEL, 1])
                 if not ok:
                     raise InputError(f"Could not encode {dst.name}.")
-                buf.tofile(tmp)
+                # Not buf.tofile: it does not report a short write, so a full disk gave 0-byte pages
+                # counted as cleaned. write_bytes raises, and atomic_path turns it into one message.
+                tmp.write_bytes(buf.tobytes())
                 n += 1
         else:
             raise InputError(f"Cannot write '{suffix}': cleaned pages are written as .png or .tif.")

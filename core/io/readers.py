@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -277,5 +278,7 @@ def read_volume(path, *, raw_shape=None, raw_dtype=None, raw_byteorder: str = "l
     try:
         vs = float(vs) if vs is not None else None
     except (TypeError, ValueError):
+        vs = None
+    if vs is not None and not (math.isfinite(vs) and vs > 0):  # damaged metadata: as if not given
         vs = None
     return _finish(raw, path, pore, 3, notices, voxel_size_um=vs, metadata=meta)

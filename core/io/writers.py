@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -90,8 +91,12 @@ def write_volume(path, array, *, metadata: dict | None = None, voxel_size_um: fl
     suffix = path.suffix.lower()
     if suffix not in WRITE_SUFFIXES:
         raise InputError(f"Cannot write '{suffix or path.name}': choose one of {', '.join(WRITE_SUFFIXES)}.")
-    if not voxel_size_um or voxel_size_um <= 0:
-        raise InputError("The voxel size must be positive.")
+    try:
+        voxel_size_um = float(voxel_size_um)
+    except (TypeError, ValueError):
+        voxel_size_um = math.nan
+    if not (math.isfinite(voxel_size_um) and voxel_size_um > 0):  # nan and inf too: TIFF stores 1e4 / size
+        raise InputError(f"The voxel size must be a positive number of micrometres (got {voxel_size_um}).")
     a = _as_binary_volume(array)
     state.report(0.0, f"Writing {path.name}")
     with atomic_path(path) as tmp:

@@ -11,6 +11,7 @@ from pathlib import Path
 from .. import __version__
 from ..train.cliargs import add_time_limit_option
 from .config import G_NORMS, RockGANConfig
+from ..cli import positive_float, positive_int, seed_int
 
 
 def register(subparsers) -> None:
@@ -48,13 +49,13 @@ def register(subparsers) -> None:
     p.add_argument("--model", default="berea",
                    help="shipped model name (berea, ketton), a checkpoint file or a run folder (default: berea)")
     p.add_argument("--slice", required=True, metavar="IMAGE", help="2D slice (PNG, TIFF, ...); 1/bright = pore")
-    p.add_argument("--depth", type=int, default=None, help="slices to generate (default: the slice's width)")
-    p.add_argument("--count", type=int, default=1, help="number of realisations (default 1)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
+    p.add_argument("--depth", type=positive_int, default=None, help="slices to generate (default: the slice's width)")
+    p.add_argument("--count", type=positive_int, default=1, help="number of realisations (default 1)")
+    p.add_argument("--seed", type=seed_int, default=None, help="random seed (default: a new one, printed)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.tif",
                    help="output TIFF; with --count > 1, OUT_001.tif, OUT_002.tif, ...")
     p.add_argument("--no-paste", action="store_true", help="keep G's own central slice instead of the exact input")
-    p.add_argument("--voxel-size", type=float, default=1.0, metavar="MICRONS", help="voxel size written to the TIFF")
+    p.add_argument("--voxel-size", type=positive_float, default=1.0, metavar="MICRONS", help="voxel size written to the TIFF")
     p.add_argument("--device", default="auto")
     p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"], help="pore phase of the slice")
     p.add_argument("-q", "--quiet", action="store_true")
@@ -100,7 +101,7 @@ def _add_run_options(p, *, crop_help: str, check_help: str) -> None:
     add_time_limit_option(p)
     p.add_argument("--log-every", type=int, default=10, metavar="N", help="log mean losses every N steps (default 10)")
     p.add_argument("--check-every", type=int, default=0, metavar="N", help=check_help)
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
+    p.add_argument("--seed", type=seed_int, default=None, help="random seed (default: a new one, printed)")
     p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"], help="pore phase of grey data")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
@@ -157,13 +158,15 @@ def cmd_export(args) -> int:
 def cmd_generate(args) -> int:
     from ..cli import make_state
     from ..errors import InputError
-    from ..io import numbered_paths, read_image, write_volume
+    from ..io import binary_tiff_min_bytes, check_disk, check_outputs, numbered_paths, read_image, write_volume
     from ..jobs import new_seed
     from .generate import generate
     from .load import load_model
 
     if Path(args.output).suffix.lower() not in (".tif", ".tiff"):
         raise InputError(f"The output must be a .tif file (got {Path(args.output).name}).")
+    paths = numbered_paths(args.output, args.count)
+    check_outputs(paths, inputs=[args.slice])  # before any work: writable, never over the slice
     seed = args.seed if args.seed is not None else new_seed()
     state, progress, _ = make_state(args.quiet)
     image = read_image(args.slice, pore=args.pore)
@@ -173,12 +176,13 @@ def cmd_generate(args) -> int:
 
     model_path = resolve_model("rock", args.model)
     model = load_model(model_path, device=args.device)
-    depth = args.depth or image.array.shape[1]
+    h, w = image.array.shape
+    depth = args.depth if args.depth is not None else w
+    check_disk(len(paths) * binary_tiff_min_bytes(depth * h * w), paths[0], f"Writing {len(paths)} volume(s)")
     vols = generate(model, image.array, depth, args.count, seed, state=state.sub(0.0, 0.9), paste=not args.no_paste)
     progress.done()
     for n in vols.notices:
         _note(n)
-    paths = numbered_paths(args.output, args.count)
     for i, (vol, path) in enumerate(zip(vols, paths)):
         meta = {"generator": "rock-gan", "model": str(model_path.resolve()), "model_step": model.step,
                 "seed": seed, "realisation": i, "count": args.count, "slice": str(Path(args.slice).resolve()),

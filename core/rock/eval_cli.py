@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sys
 
+from ..cli import positive_float, positive_int, seed_int
+
 
 def add_eval_parsers(rock_sub) -> None:
     """Add ``eval`` to the ``rock`` group's sub-parsers."""
@@ -21,15 +23,15 @@ def add_eval_parsers(rock_sub) -> None:
     p.add_argument("--baseline", default=None, metavar="PATH", help="DCGAN baseline: shipped name (berea, ketton) or checkpoint (omit: no baseline column)")
     p.add_argument("--data", required=True, metavar="VOLUME", help="a shared volume (berea_400.tif, ketton_256.tif, ...)")
     p.add_argument("--n", type=int, default=200, help="samples per set (default 200)")
-    p.add_argument("--size", type=int, default=64, help="crop / output edge in voxels (default 64)")
-    p.add_argument("--seed", type=int, default=0, help="seed for crops and generation (default 0)")
+    p.add_argument("--size", type=positive_int, default=64, help="crop / output edge in voxels (default 64)")
+    p.add_argument("--seed", type=seed_int, default=0, help="seed for crops and generation (default 0)")
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default docs/results/rock_<rock>/)")
     p.add_argument("--no-permeability", action="store_true", help="skip permeability (~1 s per 64³ sample)")
     p.add_argument("--no-control", action="store_true", help="no second independent draw of real crops")
     p.add_argument("--paste", action="store_true", help="paste the exact input slice into our volumes (default: G's own output)")
     p.add_argument("--heldout-z", type=int, default=None, metavar="Z",
                    help="first held-out z of a volume that is not one of the shared ones")
-    p.add_argument("--voxel-size", type=float, default=None, metavar="MICRONS",
+    p.add_argument("--voxel-size", type=positive_float, default=None, metavar="MICRONS",
                    help="voxel size (default: known for the shared volumes, else from the file, else 1)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"])

@@ -9,6 +9,8 @@ import json
 import sys
 from pathlib import Path
 
+from ..cli import positive_float, positive_int, seed_int
+
 DEFAULT_MODEL = "rocks"  # resources/models/texture_rocks.pt
 
 
@@ -44,7 +46,7 @@ def register(subparsers) -> None:
     p.add_argument("--log-every", type=int, default=10, metavar="N", help="log mean losses every N steps (default 10)")
     p.add_argument("--check-every", type=int, default=0, metavar="N",
                    help="porosity and code statistics check every N steps (0 = off)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
+    p.add_argument("--seed", type=seed_int, default=None, help="random seed (default: a new one, printed)")
     p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"], help="pore phase of grey data")
     g = p.add_argument_group("model (ignored on --resume: the run keeps its own)")
@@ -93,14 +95,14 @@ def register(subparsers) -> None:
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--class", dest="cls", metavar="NAME", help="texture class (see 'seqgen texture classes')")
     what.add_argument("--example", metavar="VOLUME", help="a volume whose texture to continue")
-    p.add_argument("--size", type=int, required=True, metavar="N", help="edge of the cubic volume, multiple of 8")
-    p.add_argument("--count", type=int, default=1, help="number of realisations (default 1)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
+    p.add_argument("--size", type=positive_int, required=True, metavar="N", help="edge of the cubic volume, multiple of 8")
+    p.add_argument("--count", type=positive_int, default=1, help="number of realisations (default 1)")
+    p.add_argument("--seed", type=seed_int, default=None, help="random seed (default: a new one, printed)")
     p.add_argument("--spread", type=float, default=1.0,
                    help="scale of the class code draw around the class mean (0 = the mean; default 1)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.tif",
                    help="output TIFF; with --count > 1, OUT_001.tif, OUT_002.tif, ...")
-    p.add_argument("--voxel-size", type=float, default=1.0, metavar="MICRONS", help="voxel size written to the TIFF")
+    p.add_argument("--voxel-size", type=positive_float, default=1.0, metavar="MICRONS", help="voxel size written to the TIFF")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     p.add_argument("--pore", default="auto", choices=["auto", "bright", "dark"], help="pore phase of the example")
     p.add_argument("-q", "--quiet", action="store_true")
@@ -141,8 +143,8 @@ def add_eval_parser(sub) -> None:
                    help="DCGAN baseline of class NAME: shipped dcgan name (berea, ketton) or checkpoint (repeatable; "
                         "classes without one get no baseline column)")
     p.add_argument("--n", type=int, default=200, help="samples per set and class (default 200)")
-    p.add_argument("--size", type=int, default=64, help="crop / output edge in voxels, multiple of 8 (default 64)")
-    p.add_argument("--seed", type=int, default=0, help="seed for crops and generation (default 0)")
+    p.add_argument("--size", type=positive_int, default=64, help="crop / output edge in voxels, multiple of 8 (default 64)")
+    p.add_argument("--seed", type=seed_int, default=0, help="seed for crops and generation (default 0)")
     p.add_argument("--out", default="docs/results/texture", metavar="DIR",
                    help="output folder (default docs/results/texture)")
     p.add_argument("--no-permeability", action="store_true", help="skip permeability (~1 s per 64³ sample)")

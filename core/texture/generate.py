@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,13 +12,13 @@ import torch
 
 from .. import __version__
 from ..errors import InputError
-from ..io import binarize, check_budget, numbered_paths
+from ..io import binarize, binary_tiff_min_bytes, check_budget, check_disk, check_outputs, numbered_paths
 from ..jobs import TaskState, ensure_state
 from .classes import encode_crops
 from .config import FACTOR, MIN_CROP
 from .load import TextureModel, load_model
 from .task import KIND
-from .tiled import CODE_STREAM, TiledGenerator, derive_seed, tile_cells, write_tiff_slabs
+from .tiled import CODE_STREAM, DEFAULT_TILE_BYTES, TiledGenerator, derive_seed, tile_cells, write_tiff_slabs
 
 MIN_SIZE = 16        # smallest output edge (voxels)
 EXAMPLE_CROPS = 32   # random crops of an example volume whose codes are averaged
@@ -99,8 +100,8 @@ def make_condition(model: TextureModel, cls: str | None = None, example=None, *,
     """The Condition for ``cls`` (a class of the model) or ``example`` (a volume path or array): exactly one."""
     if (cls is None) == (example is None):
         raise InputError("Choose what to generate: a class or an example volume (one of them).")
-    if not float(spread) >= 0:
-        raise InputError(f"The spread cannot be negative (got {spread}).")
+    if not 0 <= float(spread) < math.inf:
+        raise InputError(f"The spread must be a finite number, 0 or more (got {spread}).")
     if cls is not None:
         e = model.class_entry(str(cls))
         chol = torch.linalg.cholesky(e["cov"].double())
@@ -175,6 +176,15 @@ class WrittenVolume:
     metadata: dict
 
 
+def files_memory_bytes(model: TextureModel, shape, tile: int, tile_bytes: int | None = None) -> int:
+    """Peak memory of ``generate_files``: one z-slab of the output (uint8), its noise planes with
+    margins (float32) and one tile's working set (tiled.DEFAULT_TILE_BYTES unless ``tile_bytes``)."""
+    m, (kz, ky, kx) = model.generator.margin, (int(s) // FACTOR for s in shape)
+    t = min(int(tile), kz)
+    noise = 4 * model.generator.noise_channels * (t + 2 * m) * (ky + 2 * m) * (kx + 2 * m)
+    return FACTOR * t * int(shape[1]) * int(shape[2]) + noise + (tile_bytes or DEFAULT_TILE_BYTES)
+
+
 def generate_files(model, out, size, seed: int, *, cls: str | None = None, example=None, count: int = 1,
                    spread: float = 1.0, pore: str = "auto", device=None, voxel_size_um: float = 1.0,
                    tile_bytes: int | None = None, metadata: dict | None = None,
@@ -192,10 +202,17 @@ def generate_files(model, out, size, seed: int, *, cls: str | None = None, examp
         raise InputError(f"The output must be a .tif file (got {Path(out).name}).")
     if int(count) < 1:
         raise InputError("The count must be at least 1.")
-    cond = make_condition(model, cls, example, spread=spread, pore=pore, state=state.sub(0.0, 0.05))
+    if not math.isfinite(float(voxel_size_um)) or float(voxel_size_um) <= 0:
+        raise InputError(f"The voxel size must be a positive number of micrometres (got {voxel_size_um}).")
+    paths = output_paths(out, count)
+    check_outputs(paths, inputs=[example] if isinstance(example, (str, os.PathLike)) else ())
     tile = tile_cells(model.config, tile_bytes)
+    check_budget(files_memory_bytes(model, shape, tile, tile_bytes), None,
+                 f"Generating {'×'.join(map(str, shape))} voxels")
+    check_disk(len(paths) * binary_tiff_min_bytes(int(np.prod(shape))), paths[0], f"Writing {len(paths)} volume(s)")
+    cond = make_condition(model, cls, example, spread=spread, pore=pore, state=state.sub(0.0, 0.05))
     written = []
-    for i, path in enumerate(output_paths(out, count)):
+    for i, path in enumerate(paths):
         code = cond.code(seed, i)
         meta = {"generator": KIND, "model": str(Path(model.path).resolve()) if model.path else None,
                 "model_step": model.step, "seed": int(seed), "realisation": i, "count": int(count),

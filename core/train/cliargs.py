@@ -40,7 +40,10 @@ def run_training_command(args, train_fn) -> int:
     from pathlib import Path
 
     from ..cli import make_state
+    from ..io import check_output_folder
     from ..jobs import new_seed
+
+    check_output_folder(args.out, "The run folder")  # before data or models load: a file, read-only, /proc
 
     other_rank = int(os.environ.get("RANK", "0")) != 0  # only rank 0 talks under torchrun
 

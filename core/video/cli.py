@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 from ..train.cliargs import add_time_limit_option
+from ..cli import positive_float, positive_int, seed_int
 
 DEFAULT_MODEL = "mnist"  # resources/models/video_mnist.pt once shipped
 TEST_PREFIX = "mnist-test:"
@@ -31,7 +32,7 @@ def register(subparsers) -> None:
                                    "the clips in --data. Multi-GPU: torchrun --nproc_per_node=N -m core.video.cli "
                                    "video train-vqvae ...")
     _add_run_options(p, steps=20000, batch=64, lr=1e-3)
-    p.add_argument("--size", type=int, default=64, help="frame edge in pixels, multiple of 4 (default 64)")
+    p.add_argument("--size", type=positive_int, default=64, help="frame edge in pixels, multiple of 4 (default 64)")
     p.add_argument("--channels", type=int, default=64, help="encoder/decoder width (default 64)")
     p.add_argument("--embed-dim", type=int, default=64, help="latent vector size D (default 64)")
     p.add_argument("--parts", type=int, default=4, help="n_c: codes per latent position (default 4)")
@@ -43,7 +44,7 @@ def register(subparsers) -> None:
                                    "is on the frames after the first --context. The VQ-VAE is stored with it.")
     _add_run_options(p, steps=50000, batch=8, lr=3e-4)
     p.add_argument("--vqvae", required=True, metavar="PATH", help="trained VQ-VAE checkpoint or run folder")
-    p.add_argument("--frames", type=int, default=8, help="frames per training window (default 8)")
+    p.add_argument("--frames", type=positive_int, default=8, help="frames per training window (default 8)")
     p.add_argument("--context", type=int, default=4, help="given frames per window (default 4)")
     p.add_argument("--block", type=int, nargs=3, default=[1, 8, 8], metavar=("T", "H", "W"),
                    help="attention block in latent positions (default 1 8 8)")
@@ -62,13 +63,13 @@ def register(subparsers) -> None:
     p.add_argument("--input", required=True, metavar="CLIP",
                    help=f"MP4/AVI/MOV, GIF, .npy, a folder of frames, or {TEST_PREFIX}I (test sequence I)")
     p.add_argument("--context", type=int, default=None, metavar="T0", help="given frames (default: the model's)")
-    p.add_argument("--frames", type=int, default=10, metavar="N", help="frames to generate (default 10)")
-    p.add_argument("--samples", type=int, default=1, metavar="K", help="continuations (default 1)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
+    p.add_argument("--frames", type=positive_int, default=10, metavar="N", help="frames to generate (default 10)")
+    p.add_argument("--samples", type=positive_int, default=1, metavar="K", help="continuations (default 1)")
+    p.add_argument("--seed", type=seed_int, default=None, help="random seed (default: a new one, printed)")
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--top-k", type=int, default=None)
     p.add_argument("--no-cache", action="store_true", help="recompute the prefix at every token (slow; for checks)")
-    p.add_argument("--fps", type=float, default=10.0, help="frame rate of MP4/GIF outputs (default 10)")
+    p.add_argument("--fps", type=positive_float, default=10.0, help="frame rate of MP4/GIF outputs (default 10)")
     p.add_argument("-o", "--output", required=True, metavar="OUT")
     p.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N or mps")
     p.add_argument("-q", "--quiet", action="store_true")
@@ -82,9 +83,9 @@ def register(subparsers) -> None:
     p.add_argument("--model", default=DEFAULT_MODEL, help="shipped model name, checkpoint or run folder")
     p.add_argument("--n", type=int, default=256, help="test sequences (default 256)")
     p.add_argument("--context", type=int, default=10, help="given frames (default 10)")
-    p.add_argument("--frames", type=int, default=10, help="predicted frames (default 10)")
-    p.add_argument("--samples", type=int, default=1, help="continuations per sequence (default 1)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--frames", type=positive_int, default=10, help="predicted frames (default 10)")
+    p.add_argument("--samples", type=positive_int, default=1, help="continuations per sequence (default 1)")
+    p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--batch", type=int, default=16, help="sequences generated at once (default 16)")
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--top-k", type=int, default=None)
@@ -114,7 +115,7 @@ def _add_run_options(p, *, steps: int, batch: int, lr: float) -> None:
     add_time_limit_option(p)
     p.add_argument("--log-every", type=int, default=10, metavar="N")
     p.add_argument("--check-every", type=int, default=250, metavar="N", help="validation check every N steps (0 = off)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
+    p.add_argument("--seed", type=seed_int, default=None, help="random seed (default: a new one, printed)")
     p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
@@ -190,7 +191,7 @@ def cmd_continue(args) -> int:
 
     from ..cli import make_state
     from ..errors import InputError
-    from ..io import numbered_paths
+    from ..io import check_disk, check_outputs, numbered_paths
     from ..jobs import new_seed, select_device
     from ..shipped import resolve_model
     from .clipio import write_clip
@@ -200,6 +201,8 @@ def cmd_continue(args) -> int:
         raise InputError(f"The output must end in .mp4, .gif or .npy (got {Path(args.output).name}).")
     if args.frames < 1 or args.samples < 1:
         raise InputError("--frames and --samples must be at least 1.")
+    paths = numbered_paths(args.output, args.samples)
+    check_outputs(paths, inputs=[] if args.input.startswith(TEST_PREFIX) else [args.input])
     loaded = load_lvt(resolve_model("video", args.model), device=select_device(args.device))
     cfg = loaded.model.cfg
     t0 = cfg.context if args.context is None else args.context
@@ -212,12 +215,15 @@ def cmd_continue(args) -> int:
         raise InputError(f"The clip has {len(frames)} frame(s), fewer than the {t0} context frames asked for.")
     if t0 > cfg.context:
         _note(f"The model looks at the last {cfg.context} of the {t0} context frames.")
+    size = loaded.vqvae.cfg.size  # .npy is uncompressed (exact); MP4 and GIF are smaller
+    check_disk(len(paths) * (t0 + args.frames) * size * size // (1 if paths[0].suffix.lower() == ".npy" else 64),
+               paths[0], f"Writing {len(paths)} clip(s)")
     seed = args.seed if args.seed is not None else new_seed()
     state, progress, _ = make_state(args.quiet)
     out = continue_clip(loaded, frames[:t0], args.frames, samples=args.samples, seed=seed,
                         temperature=args.temperature, top_k=args.top_k, use_cache=not args.no_cache, state=state)
     progress.done()
-    for path, clip in zip(numbered_paths(args.output, args.samples), out):
+    for path, clip in zip(paths, out):
         write_clip(path, np.ascontiguousarray(clip), fps=args.fps)
         print(f"wrote {path}: {t0} given + {args.frames} generated frames of {clip.shape[2]}×{clip.shape[1]}")
     print(f"seed {seed}")

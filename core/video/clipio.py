@@ -46,6 +46,8 @@ def _to_uint8(a: np.ndarray, notices: list[str]) -> np.ndarray:
         return a
     if a.dtype == bool:
         return a.astype(np.uint8) * 255
+    if a.dtype.kind not in "uif":  # complex, text, objects: no grey values to scale
+        raise InputError(f"Frames of type {a.dtype} are not images (use integer or float frames).")
     f = a.astype(np.float64)
     if np.issubdtype(a.dtype, np.floating) and np.nanmin(f) >= 0 and np.nanmax(f) <= 1:
         notices.append("Float frames in [0, 1] were scaled to 0–255.")
