@@ -72,7 +72,8 @@ def last_dir(settings: QSettings, key: str) -> str:
 
 def set_last_dir(settings: QSettings, key: str, path) -> None:
     p = Path(path)
-    settings.setValue(key, str(p if p.is_dir() else p.parent))
+    # os.path.isdir, not Path.is_dir: that raises on a name too long, before the export can say so.
+    settings.setValue(key, str(p if os.path.isdir(p) else p.parent))
 
 
 def device_preference(settings: QSettings) -> str:
