@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
                                QPushButton, QSizePolicy, QSplitter, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from core.errors import InputError
+from core.errors import InputError, SeqGenError
 from core.io import LoadedVolume, read_volume, write_volume
 from core.io.atomic import atomic_path
 from core.jobs import TaskState, ensure_state
@@ -501,7 +501,7 @@ class InspectTab(JobTab):
                         for name, value, unit in rep.rows():
                             w.writerow([name, value, unit])
         except Exception as exc:
-            msg = str(exc) if isinstance(exc, InputError) else f"Could not write {path}: {exc}"
+            msg = str(exc) if isinstance(exc, SeqGenError) else f"Could not write {path}: {exc}"
             self.context.error("Export results", msg)
             return False
         set_last_dir(self.context.settings, KEY_EXPORT_DIR, path)
