@@ -208,11 +208,12 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
 
     The temporary file lives in the same folder so that ``os.replace`` is an atomic rename on the
     same file system; on any exception (Ctrl+C and SIGTERM in the CLI included) it is removed and
-    ``final`` is left untouched. Temporary files of earlier writes of ``final`` whose process was
+    ``final`` is left untouched. ``check_output`` runs first. Temporary files of earlier writes of ``final`` whose process was
     killed are removed first. A write that fails for lack of space, permission or the like raises
     OutputError naming the file and the reason.
     """
     final = Path(final)
+    check_output(final)  # the same plain words for every writer (a file in the path, /proc, a long name)
     created = _missing_folders(final.parent)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
