@@ -299,10 +299,12 @@ def test_training_run_folder_is_checked_first(train, case, work, capsys):
     assert_refused(capsys, work, argv, r"run folder|cannot write")
 
 
-def test_bad_training_seed_is_an_argument_error(work, capsys):
+@pytest.mark.parametrize("seed", ["-1", str(2**70), "nan"])
+@pytest.mark.parametrize("train", [["rock", "train", "--data", "{in}/vol.tif"], ["clean", "train"]])
+def test_bad_training_seed_is_refused(train, seed, work, capsys):
     inp, out = work
-    assert_refused(capsys, work, ["rock", "train", "--data", inp / "vol.tif", "--out", out / "run", "--seed", "-1"],
-                   r"--seed")
+    argv = [a.replace("{in}", str(inp)) for a in train] + ["--out", out / "run", "--steps", "1", "--seed", seed]
+    assert_refused(capsys, work, argv, r"--seed")
 
 
 # --- stale temporary files and what a failed write leaves ------------------------------------------

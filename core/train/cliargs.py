@@ -39,11 +39,17 @@ def run_training_command(args, train_fn) -> int:
     import sys
     from pathlib import Path
 
-    from ..cli import make_state
+    from ..cli import make_state, seed_int
+    from ..errors import InputError
     from ..io import check_output_folder
     from ..jobs import new_seed
 
     check_output_folder(args.out, "The run folder")  # before data or models load: a file, read-only, /proc
+    if args.seed is not None:  # parsers that do not use core.cli.seed_int (clean train) are checked here
+        try:
+            seed_int(str(args.seed))
+        except argparse.ArgumentTypeError as e:
+            raise InputError(f"--seed {e}.") from None
 
     other_rank = int(os.environ.get("RANK", "0")) != 0  # only rank 0 talks under torchrun
 
