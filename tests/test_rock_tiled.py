@@ -45,15 +45,24 @@ def test_tiled_probabilities_match_the_whole_pass(model):
 
 
 def test_same_seed_same_volume_whatever_the_tile_budget(model):
+    """Same seed and budget: the same volume, bit for bit. Another budget: the same volume up to
+    float rounding. Tiles of other shapes make oneDNN pick other kernels (other summation orders
+    on AVX-512 CPUs such as AMD Zen 5), which flips a voxel whose probability lies within ~1e-6 of
+    the threshold: stated tolerance 0.05 % of voxels (seen: 0 on Intel Xeon, 0.005 % on Zen 5)."""
     s = blobs((48, 48))
     big = generate(model, s, 48, 2, seed=4, tiled=True, tile_budget_bytes=2**30)
+    again = generate(model, s, 48, 2, seed=4, tiled=True, tile_budget_bytes=2**30)
+    for a, b in zip(big, again):
+        np.testing.assert_array_equal(a, b)
     plans = {len(plan_tiles((0, 0, 0), (12, 12, 12), 6, b, bytes_per_voxel(8))) for b in (12_000_000, 60_000)}
     assert len(plans) == 2 and min(plans) > 1  # z-slabs only, then y/x tiles as well
     for budget in (12_000_000, 60_000):
         small = generate(model, s, 48, 2, seed=4, tiled=True, tile_budget_bytes=budget)
         for a, b in zip(big, small):
-            np.testing.assert_array_equal(a, b)
-        assert small.slice_match == big.slice_match
+            assert a.shape == b.shape
+            assert (a != b).mean() <= 5e-4
+            np.testing.assert_array_equal(a[big.centre], b[big.centre])  # the pasted input slice
+        assert small.slice_match == pytest.approx(big.slice_match, abs=1e-3)
 
 
 def test_tiled_agrees_with_the_whole_pass(model):
