@@ -232,7 +232,8 @@ def write_results(res: dict, name: str, out_dir=None, *, model_desc: str, comman
             f"- threshold (ours): {res['threshold']}"]
     if "seeds" in res:
         head.append(f"- seeds: {res['seeds']}")
-    body = ["", *_table(res, with_f), "", CONVENTIONS]
+    body = ["", *_table(res, with_f), "", *(res.get("summary", []) + [""] if res.get("summary") else []),
+            CONVENTIONS]
     if res.get("notes"):
         body += ["", "Notes:"] + [f"- {n}" for n in res["notes"]]
     md, js = out_dir / f"{name}.md", out_dir / f"{name}.json"

@@ -22,6 +22,7 @@ from ..io import check_budget
 from ..jobs import TaskState, ensure_state, select_device
 from ..shipped import MODELS_DIR, resolve_model, shipped_models
 from ..train import load_checkpoint
+from ..precision import PRECISIONS, cpu_has_fast_bf16, resolve_precision  # noqa: F401 (re-exported)
 from .config import UNetConfig
 from .model import UNet, cpu_inference_net, fuse_for_inference
 from .task import FORMAT_VERSION, KIND, to_input
@@ -35,7 +36,6 @@ TRAIN_HINT = ("Train one with: seqgen clean train --steps 20000 --crop 256 --bat
               "(or pass --model runs/cleanup to use the run directly).")
 
 
-PRECISIONS = ("auto", "fp32", "bf16")
 # Test-time averaging: 1 = the scan as it is; 4 = also flipped up/down, left/right and both; 8 = the
 # 4 flips of the scan and of its transpose (every symmetry of the square). Drawings have no preferred
 # orientation, so each view is an equally good guess and their mean probability a better one.
@@ -46,23 +46,6 @@ PRECISIONS = ("auto", "fp32", "bf16")
 # library default (CleanupModel, load_model) stays 1 view: the plain network.
 VIEWS = (1, 4, 8)
 DEFAULT_VIEWS = 4
-
-
-def cpu_has_fast_bf16() -> bool:
-    """True when the CPU computes bfloat16 natively (AMX or AVX-512 BF16): then bf16 is ~1.7× faster."""
-    try:
-        return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
-    except Exception:  # private helpers: absent in some builds
-        return False
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """'auto' → 'bf16' on a CPU with native bfloat16, else 'fp32' (also on GPUs, which are fast anyway)."""
-    if precision not in PRECISIONS:
-        raise InputError(f"Unknown precision '{precision}' (use {', '.join(PRECISIONS)}).")
-    if precision == "auto":
-        return "bf16" if device.type == "cpu" and cpu_has_fast_bf16() else "fp32"
-    return precision
 
 
 @dataclass

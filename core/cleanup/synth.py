@@ -2,17 +2,22 @@
 
 Everything is drawn by the project (NumPy + OpenCV) and is deterministic in the sample's seed.
 
-Drawing (``render``): at roughly 300 dpi scale (a random 0.6–1.6× zoom stands in for other
-resolutions): solid lines of several widths (1–8 px), dashed (hidden) lines, dash-dot centre
+Drawing (``render``): at roughly 300 dpi scale (a random 0.5–2× zoom stands in for 150–600
+dpi): solid lines of several widths (1–8 px), dashed (hidden) lines, dash-dot centre
 lines, arcs, circles with centre marks, rectangles, hatched regions, dimension lines with arrows,
-extension lines and numbers, and text (``cv2.putText`` Hershey fonts). The target is the
-antialiased ink coverage thresholded at one half: 1 = line/ink.
+extension lines and numbers, and text (``cv2.putText`` Hershey fonts); free curves, ellipses,
+handwriting-like notes, text blocks, tables, sheet frames and bold outlines (core.cleanup.drawing_extras).
+The target is the antialiased ink coverage thresholded at one half: 1 = line/ink.
 
-Degradations (``degrade``) change the input only: gaps cut into lines and faded ink (the target
-keeps the lines whole), show-through of a mirrored drawing from the sheet's back, paper that is white, coloured, a colour gradient or a texture photo
-(scikit-image's CC0 ``brick``, ``grass``, ``gravel``), coloured ink, stains and rings, uneven
-scanner lighting and shadows, dust specks, blur, noise, JPEG artefacts. A small rotation (and
-shift) is the one geometric change: it is applied to input and target alike.
+Degradations (``degrade``) change the input only: gaps cut into lines, faded, faint, pencil-grain
+and halftoned ink (the target keeps the lines whole), show-through of a mirrored drawing from the
+sheet's back, paper that is white, coloured, a colour gradient, a texture photo (scikit-image's CC0
+``brick``, ``grass``, ``gravel``) or printed grid, black/blue/red/pencil ink, stains and rings,
+folds, uneven scanner lighting and shadows, dust specks, salt-and-pepper, low resolution, blur,
+motion blur, noise, JPEG artefacts (core.cleanup.scan_effects holds the newer ones). A few pages
+stay clean (black on white, nothing added): those must come out as themselves. A small rotation (and
+shift) is the one geometric change: it is applied to input and target alike; a dark scanner bed
+beyond the sheet's edge clears the target where it lies.
 
 Seeds (disjoint by construction, so the held-out set is never trained on):
     training samples      seeds in [0, 2**60), drawn from the trainer's data stream
@@ -28,6 +33,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from . import scan_effects as fx
+from .drawing_extras import ELEMENTS as _EXTRA_ELEMENTS
 
 TRAIN_SEED_LIMIT = 2**60
 VAL_SEED_BASE = 2**60
@@ -279,13 +287,14 @@ def _draw_text(c: _Canvas) -> None:
 
 
 _ELEMENTS = [(_draw_lines, 4.0), (_draw_dashed, 1.5), (_draw_circle, 1.5), (_draw_rect, 1.2),
-             (_draw_hatched_polygon, 0.25), (_draw_dimension, 1.5), (_draw_text, 2.0)]
+             (_draw_hatched_polygon, 0.25), (_draw_dimension, 1.5), (_draw_text, 2.0)] + _EXTRA_ELEMENTS
+ZOOM_RANGE = (0.5, 2.0)  # scale against 300 dpi: scans from 150 to 600 dpi
 
 
 def render(seed: int, h: int, w: int) -> np.ndarray:
     """A clean drawing: antialiased ink coverage, uint8 0–255 (255 = full ink)."""
     rng = np.random.default_rng([int(seed), 0])
-    zoom = float(np.exp(rng.uniform(np.log(0.6), np.log(1.6))))
+    zoom = float(np.exp(rng.uniform(*np.log(ZOOM_RANGE))))
     c = _Canvas(h, w, rng, zoom)
     # Element count grows with the area (about 8 per 256² at 1× zoom, fewer when zoomed in, as the
     # parts are larger); a few crops are nearly empty.
@@ -305,16 +314,26 @@ class Degradations:
     """Strengths and probabilities of the scan degradations (one setting for train and eval)."""
 
     max_rotation_deg: float = 2.0   # applied to input AND target
+    p_clean: float = 0.08           # an already clean page: black ink on white, nothing else (must stay itself)
     p_gaps: float = 0.6             # gaps cut into lines (input only)
     p_fade: float = 0.4             # uneven ink density
+    p_faint: float = 0.15           # faint ink overall (low contrast copy, light pencil): still lines
+    p_pencil: float = 0.15          # graphite grain in the strokes
+    p_halftone: float = 0.05        # photocopy / print screen dots
     p_texture: float = 0.3          # texture-photo paper (brick, grass, gravel)
     p_gradient: float = 0.25
     p_colour: float = 0.3
+    p_grid: float = 0.15            # printed grid or ruled lines (paper, not drawing)
     p_stains: float = 0.35
     p_bleed: float = 0.25           # faint mirrored drawing from the sheet's back (not ink of this page)
+    p_fold: float = 0.15            # folds and creases
     p_lighting: float = 0.6
+    p_border: float = 0.15          # dark scanner bed beyond the sheet's edge (no ink there)
     p_specks: float = 0.5
+    p_salt_pepper: float = 0.1
+    p_low_res: float = 0.2          # scanned at a lower resolution, upsampled
     p_blur: float = 0.6
+    p_motion: float = 0.05
     max_noise: float = 0.1
     p_jpeg: float = 0.6
 
@@ -378,22 +397,42 @@ def _cut_gaps(cov: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.minimum(cov, 255 - mask)
 
 
+def _ink_colour(rng: np.random.Generator) -> np.ndarray:
+    if rng.random() < 0.7:
+        return rng.uniform(0.0, 0.2, 3)                      # black-ish
+    r = rng.random()
+    if r < 0.4:
+        return np.array([rng.uniform(0, .2), rng.uniform(0, .25), rng.uniform(.3, .6)])  # blue ink
+    if r < 0.6:
+        return np.array([rng.uniform(.5, .8), rng.uniform(0, .2), rng.uniform(0, .2)])   # red ink
+    return np.full(3, rng.uniform(0.25, 0.55))               # pencil grey
+
+
+def _clean_scan(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An already clean page: antialiased or hard black on white (a good scan, a digital export)."""
+    if rng.random() < 0.5:
+        ink = (ink >= 0.5).astype(np.float32)
+    return np.clip((1.0 - ink) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
 def degrade(cov: np.ndarray, rng: np.random.Generator, d: Degradations | None = None,
             rgb: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(scan, target) from ink coverage ``cov`` (uint8): grey uint8 scan (or RGB), uint8 target 1 = ink.
 
     The target is the coverage thresholded at one half, moved by the same small rotation as the
-    scan; every other degradation touches the scan only.
+    scan (and cleared where a scanner border hides the sheet); every other degradation touches the
+    scan only.
     """
     d = d or Degradations()
     h, w = cov.shape
     ink_in = cov
-    if rng.random() < d.p_gaps:
+    clean = rng.random() < d.p_clean
+    if not clean and rng.random() < d.p_gaps:
         ink_in = _cut_gaps(ink_in, rng)
     ink = ink_in.astype(np.float32) / 255.0
     target = cov.astype(np.float32) / 255.0
 
-    if d.max_rotation_deg > 0:
+    if d.max_rotation_deg > 0 and not clean:
         ang = rng.uniform(-d.max_rotation_deg, d.max_rotation_deg)
         m = cv2.getRotationMatrix2D((w / 2, h / 2), ang, 1.0)
         m[:, 2] += rng.uniform(-2, 2, 2)
@@ -401,18 +440,25 @@ def degrade(cov: np.ndarray, rng: np.random.Generator, d: Degradations | None = 
                                  borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         ink, target = warp(ink), warp(target)
     target_bin = (target >= 0.5).astype(np.uint8)
+    if clean:
+        out = _clean_scan(ink, rng)
+        return (np.repeat(out[..., None], 3, 2) if rgb else out), target_bin
 
+    # Faint ink stays visible (at least ~0.2 contrast at its faintest): a stroke no one can see is no task.
+    faint = rng.random() < d.p_faint
     if rng.random() < d.p_fade:  # uneven ink density (worn pen, faint copy)
-        ink = ink * (1.0 - rng.uniform(0.2, 0.7) * _smooth_field(rng, h, w, int(rng.integers(2, 8))))
+        fade = rng.uniform(0.2, 0.4 if faint else 0.7)
+        ink = ink * (1.0 - fade * _smooth_field(rng, h, w, int(rng.integers(2, 8))))
+    if rng.random() < d.p_pencil:
+        ink = fx.pencil_grain(ink, rng)
+    if rng.random() < d.p_halftone:
+        ink = fx.halftone(ink, rng)
 
     bg = _paper(rng, h, w, d)
-    if rng.random() < 0.75:
-        ink_col = rng.uniform(0.0, 0.2, 3)                   # black-ish
-    elif rng.random() < 0.5:
-        ink_col = np.array([rng.uniform(0, .2), rng.uniform(0, .25), rng.uniform(.3, .6)])  # blue ink
-    else:
-        ink_col = np.full(3, rng.uniform(0.25, 0.5))          # pencil grey
-    opacity = rng.uniform(0.7, 1.0)
+    if rng.random() < d.p_grid:
+        bg = fx.grid_paper(bg, rng, float(np.exp(rng.uniform(*np.log(ZOOM_RANGE)))))
+    ink_col = _ink_colour(rng)
+    opacity = rng.uniform(0.35, 0.6) if faint else rng.uniform(0.7, 1.0)
     a = (ink * opacity)[..., None]
     img = bg * (1 - a) + ink_col.astype(np.float32)[None, None] * a
 
@@ -434,6 +480,8 @@ def degrade(cov: np.ndarray, rng: np.random.Generator, d: Degradations | None = 
             strength = rng.uniform(0.2, 0.7)
             img = img * (1 - strength * m[..., None] * (1 - tint[None, None]))
 
+    if rng.random() < d.p_fold:
+        img = fx.fold(img, rng)
     if rng.random() < d.p_lighting:  # uneven scanner lighting / lid shadow
         f = _smooth_field(rng, h, w, int(rng.integers(1, 4)))
         light = 1.0 - rng.uniform(0.1, 0.55) * f
@@ -442,6 +490,8 @@ def degrade(cov: np.ndarray, rng: np.random.Generator, d: Degradations | None = 
             dist = [xx, w - 1 - xx, yy, h - 1 - yy][int(rng.integers(0, 4))]
             light *= 1.0 - rng.uniform(0.2, 0.6) * np.exp(-dist / rng.uniform(5, 40))
         img = img * light[..., None]
+    if rng.random() < d.p_border:
+        img, target_bin = fx.page_border(img, target_bin, rng)
 
     if rng.random() < d.p_specks:  # dust and toner specks (not ink of the drawing)
         n = int(rng.integers(1, max(2, h * w // 2000)))
@@ -452,11 +502,17 @@ def degrade(cov: np.ndarray, rng: np.random.Generator, d: Degradations | None = 
             cv2.circle(spk, (int(x), int(y)), r, float(rng.uniform(0.3, 0.9)), -1)
         img = img * (1 - spk[..., None])
 
+    if rng.random() < d.p_low_res:
+        img = fx.low_resolution(img, rng)
     if rng.random() < d.p_blur:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.3))
+    if rng.random() < d.p_motion:
+        img = fx.motion_blur(img, rng)
     sigma = rng.uniform(0, d.max_noise)
     if sigma > 0:
         img = img + rng.normal(0, sigma, img.shape).astype(np.float32) * rng.uniform(0.5, 1.0)
+    if rng.random() < d.p_salt_pepper:
+        img = fx.salt_pepper(img, rng)
     out = np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
     if rng.random() < d.p_jpeg:
         q = int(rng.integers(15, 90))

@@ -22,13 +22,21 @@ def add_time_limit_option(p: argparse.ArgumentParser) -> None:
                         f"later; default {TrainConfig.keep_checkpoints})")
 
 
+def add_precision_option(p: argparse.ArgumentParser, default: str = "fp32", why: str = "") -> None:
+    """``--precision fp32|bf16|auto`` for CPU training (bf16 autocast; auto = where the CPU has bf16 units)."""
+    p.add_argument("--precision", default=default, choices=["auto", "fp32", "bf16"],
+                   help=f"CPU arithmetic: fp32, bf16 (autocast, weights stay fp32) or auto (bf16 on CPUs with "
+                        f"AMX or AVX-512 BF16, else fp32); default {default}{'; ' + why if why else ''}")
+
+
 def train_config_from_args(args, seed: int) -> TrainConfig:
     """The TrainConfig a training command's parsed arguments describe."""
     return TrainConfig(steps=args.steps, batch_size=args.batch, lr=args.lr, checkpoint_every=args.checkpoint_every,
                        log_every=args.log_every, check_every=args.check_every, seed=seed, device=args.device,
                        amp=not args.no_amp, out_dir=args.out, resume=args.resume,
                        max_minutes=getattr(args, "max_minutes", 0.0), init_from=getattr(args, "init", "") or "",
-                       keep_checkpoints=getattr(args, "keep_checkpoints", TrainConfig.keep_checkpoints))
+                       keep_checkpoints=getattr(args, "keep_checkpoints", TrainConfig.keep_checkpoints),
+                       precision=getattr(args, "precision", TrainConfig.precision))
 
 
 def run_training_command(args, train_fn) -> int:

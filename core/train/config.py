@@ -18,7 +18,8 @@ class TrainConfig:
     check_every: int = 0         # run task.check() every N steps (0 = never)
     seed: int = 0                # model init, data and noise streams all derive from it
     device: str = "auto"         # "auto", "cpu", "cuda", "cuda:1", "mps" (see core.jobs.select_device)
-    amp: bool = True             # mixed precision; only ever used on CUDA, ignored elsewhere
+    amp: bool = True             # fp16 mixed precision on CUDA (ignored elsewhere)
+    precision: str = "fp32"      # on the CPU: "fp32", "bf16" (autocast) or "auto" (bf16 where the CPU has bf16 units)
     out_dir: str = "run"         # checkpoints and log.csv go here
     resume: bool = False         # continue from out_dir/last.pt instead of refusing to overwrite it
     max_minutes: float = 0.0     # stop (with a checkpoint) after this much wall time in this invocation; 0 = no limit
@@ -35,6 +36,10 @@ class TrainConfig:
                 raise InputError(f"{name.replace('_', ' ')} cannot be negative.")
         if not float(self.max_minutes) >= 0:
             raise InputError(f"The time limit cannot be negative (got {self.max_minutes} minutes).")
+        from ..precision import PRECISIONS
+
+        if self.precision not in PRECISIONS:
+            raise InputError(f"Unknown precision '{self.precision}' (use {', '.join(PRECISIONS)}).")
         if not self.lr > 0:
             raise InputError(f"The learning rate must be positive (got {self.lr}).")
 

@@ -21,6 +21,7 @@ from ..denormals import flushed_denormals
 from ..errors import Cancelled, InputError
 from ..io import atomic_path
 from ..jobs import TaskState, ensure_state, seed_everything, select_device
+from ..precision import resolve_precision
 from ..shipped import run_checkpoint
 from . import distributed as D
 from .checkpoint import LAST, capture_rng, load_checkpoint, prune, restore_rng, save_checkpoint, step_name
@@ -179,7 +180,10 @@ def _fit(task: Task, cfg: TrainConfig, state: TaskState, info: D.DistInfo, devic
         _load_init(raw, init, Path(cfg.init_from).name, notices)
 
     nets = {k: D.wrap(m, info, device) for k, m in raw.items()}
-    ctx = StepContext(nets, raw, opts, device, scaler, use_amp, info.rank, info.world_size)
+    precision = resolve_precision(cfg.precision, device) if device.type == "cpu" else "fp32"
+    ctx = StepContext(nets, raw, opts, device, scaler, use_amp, info.rank, info.world_size, precision=precision)
+    if precision == "bf16" and not ck:
+        notices.append("Training in bfloat16 on the CPU (autocast; weights and optimiser stay float32).")
     log = CsvLog(out / "log.csv")
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)

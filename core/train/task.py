@@ -56,11 +56,14 @@ class StepContext:
     rank: int = 0
     world_size: int = 1
     extra: dict = field(default_factory=dict)
+    precision: str = "fp32"  # resolved: "bf16" = CPU bfloat16 autocast in autocast()
 
     def autocast(self):
-        """Mixed-precision region on CUDA when enabled, else a no-op."""
+        """fp16 mixed precision on CUDA when enabled, bf16 autocast on the CPU when chosen, else a no-op."""
         if self.amp:
             return torch.autocast(self.device.type, dtype=torch.float16)
+        if self.precision == "bf16" and self.device.type == "cpu":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
     def to_device(self, batch):
