@@ -245,5 +245,19 @@ def main(argv=None) -> int:
     return run_command(args)
 
 
+def entry() -> None:
+    """The process entry (``seqgen``, ``python -m core.cli``): exit with main's status, even on a late Ctrl+C.
+
+    ``run_command`` gives the caller's SIGINT handler back when it ends; a second Ctrl+C that lands
+    between that and the process's exit would otherwise kill it by the signal (status -2, not 130).
+    """
+    try:
+        code = main()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the job is over: only the exit is left
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
