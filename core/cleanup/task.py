@@ -52,12 +52,6 @@ def batch_of(seeds, size: int, degradations: Degradations | None = None, pool=No
     return torch.from_numpy(np.stack(xs)[:, None]), torch.from_numpy(np.stack(ys)[:, None])
 
 
-def iou(pred: torch.Tensor, target: torch.Tensor) -> float:
-    inter = (pred & target).sum().item()
-    union = (pred | target).sum().item()
-    return 1.0 if union == 0 else inter / union
-
-
 class CleanupTask:
     """Train one U-Net (one Adam) on freshly generated synthetic drawings: no data set to load."""
 
@@ -133,13 +127,16 @@ class CleanupTask:
 
     def check(self, step: int, ctx: StepContext) -> dict[str, float]:
         """BCE and line IoU on fixed validation crops (seeds 2**60 + i: not training, not held-out)."""
+        from .evaluate import iou as mask_iou  # lazily: evaluate imports infer, which imports this module
+
         if self._check_batch is None:
             self._check_batch = batch_of(val_seeds(N_CHECK), self.cfg.crop, self.degradations)
         x, y = ctx.to_device(self._check_batch)
         net = ctx.raw["unet"].eval()
         with torch.no_grad():
             logits = net(x.contiguous(memory_format=self._fmt)).float()
-            out = {"val_bce": self.loss(logits, y).item(), "val_iou": iou(logits > 0, y > 0.5)}
+            out = {"val_bce": self.loss(logits, y).item(),
+                   "val_iou": mask_iou((logits > 0).cpu().numpy(), (y > 0.5).cpu().numpy())}
             out.update(self._valgen_check(net, ctx))
         net.train()
         return out
@@ -147,8 +144,9 @@ class CleanupTask:
     def _valgen_check(self, net, ctx: StepContext) -> dict[str, float]:
         """Mean per-page IoU on N_VALGEN independent validation pages, and the share of pages where
         it beats both Otsu and Sauvola (the figures a model is chosen on)."""
+        from .evaluate import iou as mask_iou, otsu, sauvola
+
         if self._valgen is None:
-            from .evaluate import iou as mask_iou, otsu, sauvola
             from .valgen import VALGEN_SEED_BASE, make_val_pair
 
             pages = [make_val_pair(VALGEN_SEED_BASE + VALGEN_CHECK_OFFSET + i, VALGEN_CHECK_SIZE, VALGEN_CHECK_SIZE)
@@ -156,8 +154,6 @@ class CleanupTask:
             best = [max(mask_iou(otsu(s), t), mask_iou(sauvola(s), t)) for s, t in pages]
             x = torch.from_numpy(np.stack([to_input(s) for s, _ in pages])[:, None])
             self._valgen = (x, [t for _, t in pages], best)
-        from .evaluate import iou as mask_iou
-
         x, targets, best = self._valgen
         ious = []
         for i in range(0, len(targets), 4):
