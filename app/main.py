@@ -19,16 +19,13 @@ SMOKE_TIMEOUT_MS = 180_000
 
 
 def sample_path() -> Path:
-    """The bundled sample volume (resources/sample/berea_crop_100.tif)."""
+    """The bundled sample volume (resources/sample/berea_crop_100.tif; see core.resources)."""
     env = os.environ.get("SEQGEN_SAMPLE")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent
-    for base in (here.parent, here, Path(sys.prefix) / "share" / "seqgen-studio"):
-        p = base / "resources" / "sample" / SAMPLE_NAME
-        if p.exists():
-            return p
-    return here.parent / "resources" / "sample" / SAMPLE_NAME
+    from core.resources import resource_path
+
+    return resource_path("sample", SAMPLE_NAME)
 
 
 def has_display() -> bool:

@@ -145,6 +145,9 @@ def cmd_info(args) -> int:
     print(f"SeqGen Studio {__version__}")
     print(f"python {sys.version.split()[0]}, numpy {numpy.__version__}, torch {torch.__version__}")
     print(f"devices: {', '.join(available_devices())}")
+    from .resources import resources_dir
+
+    print(f"resources: {resources_dir()}")
     return 0
 
 

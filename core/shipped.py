@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import InputError
+from .resources import resource_path
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "resources" / "models"
+MODELS_DIR = resource_path("models")  # checkout, installed wheel or bundle (core.resources)
 
 
 def shipped_models(method: str) -> dict[str, Path]:
