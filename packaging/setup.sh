@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, once: system packages (as root, Debian), a virtual environment in the
-# checkout (.venv) with the pinned requirements, and the project itself (editable).
+# checkout (.venv) with the exact tested set (packaging/requirements-lock.txt), and the project itself
+# (editable).
 #   bash packaging/setup.sh app    -> what the GUI needs (Qt's xcb libraries)
 #   bash packaging/setup.sh test   -> the same plus Xvfb for the GUI tests
 set -euo pipefail
@@ -35,11 +36,11 @@ fi
 
 # Reinstall only when the requirements change (the stamp holds their hash).
 stamp=.venv/.seqgen-installed
-want=$(cat requirements-ci.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat packaging/requirements-lock.txt pyproject.toml setup.py | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r requirements-ci.txt
+  .venv/bin/python -m pip install -q -r packaging/requirements-lock.txt
   .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
 fi
