@@ -165,6 +165,32 @@ def test_init_starts_a_new_run_from_exported_half_weights(tmp_path):
         fit(ToyTask(), cfg(tmp_path / "e", steps=1, init_from=str(tmp_path / "nothing.pt")))
 
 
+def test_resumed_run_keeps_its_init_source_in_checkpoints_and_card(tmp_path):
+    from core.train.card import model_card
+
+    fit(ToyTask(), cfg(tmp_path / "a", steps=2))
+    src = str(tmp_path / "a")
+    fit(ToyTask(), cfg(tmp_path / "b", steps=2, init_from=src))
+    assert load_checkpoint(tmp_path / "b" / LAST)["train_config"]["init_from"] == src
+    # --resume without --init (what a user types): every later checkpoint still names the source
+    res = fit(ToyTask(), cfg(tmp_path / "b", steps=4, resume=True))
+    assert res.step == 4 and not any("not used" in n for n in res.notices)
+    for p in [tmp_path / "b" / LAST, *sorted((tmp_path / "b").glob("step_*.pt"))]:
+        assert load_checkpoint(p)["train_config"]["init_from"] == src, p.name
+    card = model_card(tmp_path / "b" / LAST, title="t", commands=["x"], data="d")
+    assert f"Started from the weights of `{src}`" in card and "not the run it started from" in card
+    # another --init on resume cannot change where the run started (its weights are its own): said, not recorded
+    res = fit(ToyTask(), cfg(tmp_path / "b", steps=5, resume=True, init_from=str(tmp_path / "other.pt")))
+    assert any("other.pt is not used" in n and src in n for n in res.notices)
+    assert load_checkpoint(tmp_path / "b" / LAST)["train_config"]["init_from"] == src
+    # a run started from random weights stays one when resumed with --init
+    fit(ToyTask(), cfg(tmp_path / "c", steps=2))
+    res = fit(ToyTask(), cfg(tmp_path / "c", steps=3, resume=True, init_from=src))
+    assert any("is not used" in n for n in res.notices)
+    assert load_checkpoint(tmp_path / "c" / LAST)["train_config"]["init_from"] == ""
+    assert "Started from the weights" not in model_card(tmp_path / "c" / LAST, title="t", commands=[], data="d")
+
+
 def test_wrong_kind_newer_format_and_junk_are_refused(tmp_path):
     fit(ToyTask(), cfg(tmp_path, steps=1))
     with pytest.raises(InputError, match="'toy' model"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +87,16 @@ def _open_run(task: Task, cfg: TrainConfig, out: Path, notices: list[str]) -> di
     return ck
 
 
+def _keep_run_init(cfg: TrainConfig, ck: dict, notices: list[str]) -> TrainConfig:
+    """A resumed run keeps the ``--init`` source it was started from (its checkpoints and model card name
+    it), whatever ``--init`` says now: its weights are the run's own, not a new start."""
+    own = str((ck.get("train_config") or {}).get("init_from", "") or "")
+    if cfg.init_from and cfg.init_from != own:
+        notices.append(f"--init {cfg.init_from} is not used: a resumed run continues its own weights"
+                       + (f" (started from {own})." if own else "."))
+    return replace(cfg, init_from=own) if cfg.init_from != own else cfg
+
+
 def _open_init(task: Task, cfg: TrainConfig, notices: list[str]) -> dict | None:
     """The model whose weights a new run starts from (``cfg.init_from``), of the task's kind.
 
@@ -146,6 +156,8 @@ def _fit(task: Task, cfg: TrainConfig, state: TaskState, info: D.DistInfo, devic
     out = Path(cfg.out_dir)
     notices: list[str] = []
     ck = _open_run(task, cfg, out, notices)
+    if ck:
+        cfg = _keep_run_init(cfg, ck, notices)
     init = None if ck else _open_init(task, cfg, notices)  # a resumed run already carries its own weights
     seed = int(ck["seed"]) if ck else int(cfg.seed)  # a resumed run keeps its own seed
     if ck and int(cfg.seed) != seed:
