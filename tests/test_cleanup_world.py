@@ -46,7 +46,7 @@ def test_clean_pages_are_binary_and_equal_their_target():
         assert ((scan < 128) == (target > 0)).mean() > 0.995
 
 
-@pytest.mark.parametrize("effect", ["p_grid", "p_fold", "p_bleed", "p_stains", "p_border"])
+@pytest.mark.parametrize("effect", ["p_grid", "p_fold", "p_bleed", "p_stains", "p_border", "p_dropout"])
 def test_paper_effects_change_the_scan_not_the_ink(effect):
     d = replace(OFF, **{effect: 1.0})
     changed = 0
@@ -60,6 +60,14 @@ def test_paper_effects_change_the_scan_not_the_ink(effect):
         else:
             np.testing.assert_array_equal(target, plain_target)
     assert changed >= 3  # the effect really was applied
+
+
+def test_toner_dropout_leaves_holes_only_in_the_ink():
+    ink = np.zeros((64, 64), np.float32)
+    ink[20:40, 10:54] = 1.0
+    out = scan_effects.toner_dropout(ink, np.random.default_rng(3))
+    assert out.shape == ink.shape and (out <= ink + 1e-6).all() and (out[ink == 0] == 0).all()
+    assert 0.1 < (out[ink == 1] < 0.5).mean() < 0.9  # holes, but a stroke is left
 
 
 def test_scan_effects_keep_shape_and_range():

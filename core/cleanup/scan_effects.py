@@ -96,6 +96,19 @@ def pencil_grain(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return ink * np.clip(0.35 + 1.1 * grain, 0, 1)
 
 
+def toner_dropout(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Dry pen, worn toner or a poor copy: strokes speckled with holes, up to only dots of them left.
+
+    The holes are a thresholded fine noise (0.5–2 px grain) over a share of 15–75 % of the ink;
+    the target keeps the whole stroke, so the network learns to join the dots.
+    """
+    h, w = ink.shape
+    noise = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), rng.uniform(0.5, 2.0))
+    holes = noise < np.quantile(noise, rng.uniform(0.15, 0.75))
+    holes = cv2.GaussianBlur(holes.astype(np.float32), (0, 0), 0.5)
+    return ink * (1.0 - rng.uniform(0.7, 1.0) * holes)
+
+
 def halftone(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A photocopied or printed screen: the ink's grey levels become a dot pattern."""
     h, w = ink.shape
