@@ -235,10 +235,20 @@ def test_tiff_written_slab_by_slab(model, tmp_path):
         generate_files(model, tmp_path / "c.tif", 32, seed=0, cls="plus", tile_bytes=1, state=state)
     assert not list(tmp_path.glob("*c*.tif"))
     # The writer takes any slab iterator: the volume is never held whole.
-    slabs = ((z, np.full((4, 8, 8), z % 2, np.uint8)) for z in range(0, 12, 4))
+    # Each slab its own pattern (pore row y = slab number, one pore voxel on its second page): slab order,
+    # page order and content all show in what is read back.
+    def slab(z):
+        s = np.zeros((4, 8, 8), np.uint8)
+        s[:, z // 4, :] = 1
+        s[1, 7, 7 - z // 4] = 1
+        return s
+
+    slabs = ((z, slab(z)) for z in range(0, 12, 4))
     write_tiff_slabs(tmp_path / "s.tif", (12, 8, 8), slabs, metadata={"k": 1})
     back = read_volume(tmp_path / "s.tif")
-    assert back.array[:, 0, 0].tolist() == [0] * 8 + [1] * 4 or back.array.shape == (12, 8, 8)
+    assert back.array.shape == (12, 8, 8)
+    assert back.array[:, :3, 0].tolist() == [[1, 0, 0]] * 4 + [[0, 1, 0]] * 4 + [[0, 0, 1]] * 4
+    np.testing.assert_array_equal(back.array, np.concatenate([slab(z) for z in range(0, 12, 4)]))
     assert back.metadata["k"] == 1
 
 
