@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -200,6 +201,32 @@ def test_write_vti_readable_by_pyvista(tmp_path, vol):
     np.testing.assert_array_equal(back, vol)
 
 
+def stl_edge_uses(path) -> np.ndarray:
+    """How many triangles of a binary STL use each of its edges (vertices merged by exact position)."""
+    raw = Path(path).read_bytes()
+    n = int(np.frombuffer(raw, "<u4", 1, 80)[0])
+    assert len(raw) == 84 + 50 * n  # a whole binary STL
+    rec = np.frombuffer(raw, np.dtype([("normal", "<f4", 3), ("v", "<f4", (3, 3)), ("attr", "<u2")]), n, 84)
+    _, index = np.unique(rec["v"].reshape(-1, 3), axis=0, return_inverse=True)
+    tri = index.reshape(-1, 3)
+    edges = np.sort(np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [2, 0]]]), axis=1)
+    return np.unique(edges, axis=0, return_counts=True)[1]
+
+
+def test_stl_edge_check_sees_an_open_surface(tmp_path):
+    import pyvista as pv
+
+    box = pv.Cube().triangulate()
+    box.save(tmp_path / "closed.stl", binary=True)
+    assert set(stl_edge_uses(tmp_path / "closed.stl").tolist()) == {2}
+    lid = box.cell_centers().points[:, 2] > 0.49  # the two triangles of the top face
+    assert lid.sum() == 2
+    box.remove_cells(np.flatnonzero(lid)).save(tmp_path / "open.stl", binary=True)
+    uses = stl_edge_uses(tmp_path / "open.stl")
+    assert (uses == 1).sum() == 4 and not set(uses.tolist()) == {2}  # the rim of the missing lid
+    assert pv.read(tmp_path / "open.stl").n_open_edges == 4
+
+
 def test_write_stl_closed_surface_of_cube(tmp_path):
     import pyvista as pv
 
@@ -208,6 +235,14 @@ def test_write_stl_closed_surface_of_cube(tmp_path):
     p = write_volume(tmp_path / "cube.stl", a, voxel_size_um=2.0)
     mesh = pv.read(p)
     assert mesh.n_cells > 0
+    # closed: every edge is shared by exactly two triangles (no hole, no fold)
+    assert set(stl_edge_uses(p).tolist()) == {2}
+    assert mesh.n_open_edges == 0 and mesh.is_manifold
+    # pores cut by the sample's faces are closed there too (the volume is padded with grain)
+    b = np.zeros((10, 10, 10), np.uint8)
+    b[0:6, 2:10, 2:8] = 1
+    cut = write_volume(tmp_path / "cut.stl", b, voxel_size_um=2.0)
+    assert set(stl_edge_uses(cut).tolist()) == {2} and pv.read(cut).n_open_edges == 0
     # the iso-surface at 0.5 sits half a voxel outside the 6-voxel cube: 6 µm... bounds in µm
     xmin, xmax = mesh.bounds[0], mesh.bounds[1]
     assert xmax - xmin == pytest.approx(2.0 * 6, abs=0.01)
