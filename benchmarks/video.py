@@ -8,20 +8,18 @@ Run from the repository root:
 
 Configs (timing does not depend on the weights, so **untrained** weights are used):
 
-* ``default``: ``VQVAEConfig()`` (64², 16² latents, n_c 4, K 256, 64 channels) + ``LVTConfig()`` (window
-  of 8 frames with 4 context, block 1×8×8, one-frame sliding window, dim 256, 8 heads, 8 layers).
-* ``shipped``: the shipped model's config (VQ-VAE 64 channels, embed 64, n_c 2 → 512 codes per frame;
-  transformer dim 128, 4 heads, 4 layers).
-* ``small``: n_c 1 (256 codes per frame instead of 1024), VQ-VAE channels/embed 32, transformer dim
-  128, 4 heads, 4 layers; same window, block and context — a config that could meet the target
-  "10 frames within 20 s on this 2-core CPU".
+* ``default``: ``VQVAEConfig()`` (64², grid factor 8 → 8² latents, n_c 2, K 256, 64 channels: 128 codes
+  per frame) + ``LVTConfig()`` (one causal window of 20 frames with 10 given, dim 192, 6 heads, 6 layers).
+* ``small``: n_c 1 (64 codes per frame), transformer dim 128, 4 heads, 4 layers.
+* ``grid16``: grid factor 4 (16² latents), n_c 1 (256 codes per frame), transformer dim 128, 4 heads,
+  4 layers: the finer grid, for comparison.
 
 Measurements, each in a **fresh subprocess** (peak memory = that process's ``ru_maxrss``: interpreter,
 torch, model and activations):
 
-* ``cache``: ``core.video.transformer.continue_clip`` end to end (encode 10 context frames of the
-  fixed test set, sample 10 frames with the KV cache, decode), timed once after building the model.
-  With a 4-frame step the sampler completes 3 windows (12 frames of tokens) for 10 frames.
+* ``cache``: ``core.video.sampling.continue_clip`` end to end (encode 10 context frames of the
+  fixed test set, sample 10 frames with the KV cache (greedy), decode), timed once after building the
+  model; the 10 given and 10 new frames fill one window.
 * ``nocache``: the uncached sampler recomputes the whole prefix for every token; 10 frames take hours
   for the default config, so it is **extrapolated**: one forward of the prefix is timed at three
   positions i (start of the predicted part, middle, end of the window), a quadratic in i is fitted
@@ -58,11 +56,8 @@ FRAMES = 10
 TARGET_S = 20.0
 CONFIGS = {
     "default": {"vq": {}, "lvt": {}},
-    "small": {"vq": {"channels": 32, "embed_dim": 32, "n_parts": 1},
-              "lvt": {"dim": 128, "heads": 4, "layers": 4}},
-    # resources/models/video_mnist.pt (its card): split codebook n_c 2, the small transformer
-    "shipped": {"vq": {"channels": 64, "embed_dim": 64, "n_parts": 2},
-                "lvt": {"dim": 128, "heads": 4, "layers": 4}},
+    "small": {"vq": {"n_parts": 1}, "lvt": {"dim": 128, "heads": 4, "layers": 4}},
+    "grid16": {"vq": {"n_parts": 1, "downsample": 4}, "lvt": {"dim": 128, "heads": 4, "layers": 4}},
 }
 
 
@@ -71,8 +66,10 @@ CONFIGS = {
 def _build(name: str):
     import torch
 
-    from core.video.transformer import LatentVideoTransformer, LoadedLVT, LVTConfig
-    from core.video.vqvae import VQVAE, VQVAEConfig
+    from core.video.config import LVTConfig, VQVAEConfig
+    from core.video.loader import LoadedLVT
+    from core.video.model import LatentVideoTransformer
+    from core.video.vqvae import VQVAE
 
     torch.manual_seed(0)
     c = CONFIGS[name]
@@ -105,7 +102,7 @@ def _child(spec: dict) -> dict:
                "threads": torch.get_num_threads(), "rss_after_build_mib": peak_rss_mib()}
     if what == "cache":
         from core.video.mnist import fixed_test_set
-        from core.video.transformer import continue_clip
+        from core.video.sampling import continue_clip
 
         ctx = fixed_test_set(1, frames=10)[0]
         t = time.perf_counter()
@@ -126,7 +123,7 @@ def _child(spec: dict) -> dict:
                 times.append(time.perf_counter() - t)
         coef = np.polyfit(np.array(pos, float), np.array(times), 2)
         per_window = float(np.polyval(coef, np.arange(P, L, dtype=float)).sum())
-        n_win = math.ceil(FRAMES / (cfg.frames - cfg.context))
+        n_win = math.ceil(FRAMES / (cfg.frames - cfg.context))  # windows after the first start with context only
         out.update(seconds=per_window * n_win, extrapolated=True, positions=pos, forward_seconds=times,
                    windows=n_win)
     elif what == "vqvae":
@@ -195,13 +192,12 @@ def _markdown(res: dict) -> str:
                      f"{sec(n)} | {ratio} | {fps} | {mem(c)} / {mem(n)} / {mem(v)} | {target} |")
     lines += ["", "Notes:", "",
               f"- With the cache: `continue_clip` end to end (encode the 10 context frames, sample {FRAMES} frames, "
-              "decode); the sampler completes whole windows, so 10 frames cost 3 windows of 4 frames here.",
+              "decode), greedy; 10 given + 10 new frames are one window of the default configs.",
               "- Without the cache: extrapolated from three timed prefix forwards per window (quadratic fit over the "
               "position, summed over every sampled token of every window); running it for real takes hours for "
               "the default config.",
-              "- Peak memory of the transformer runs is dominated by building the model: "
-              "`make_layout` forms L×L temporaries (L = tokens per window; int64 differences for the window "
-              "test), see `rss_after_build_mib` in the JSON. The VQ-VAE run builds the VQ-VAE only.",
+              "- `rss_after_build_mib` in the JSON is the memory after building the model; the VQ-VAE run "
+              "builds the VQ-VAE only.",
               "- Threads: torch.set_num_threads per measurement. On this shared 2-core machine 2 threads were "
               "much slower than 1 in a check before this run (cached sampling, small config: about 32 ms per "
               "token with 2 threads against 1.4 ms with 1, at load average about 5): the threads wait on cores "
@@ -213,7 +209,7 @@ def _markdown(res: dict) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.video", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--configs", nargs="+", default=["shipped", "small", "default"], choices=list(CONFIGS))
+    ap.add_argument("--configs", nargs="+", default=["small", "default", "grid16"], choices=list(CONFIGS))
     ap.add_argument("--threads", nargs="+", type=int, default=[1])
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per measurement (default 300)")
     ap.add_argument("--out", default=str(RESULTS / "video"), help="results stem (.md and .json are written)")

@@ -16,14 +16,15 @@ from core.video.cli import main as video_cli  # noqa: E402
 
 @pytest.fixture(scope="module")
 def tiny_lvt(tmp_path_factory):
-    """A tiny (2 training steps) VQ-VAE + transformer at 32×32, context 2, windows of 3 frames."""
+    """A tiny VQ-VAE (40 steps, so that its decoder draws something) + transformer (2 steps) at 32×32,
+    8×8 latents, context 2, windows of 3 frames."""
     d = tmp_path_factory.mktemp("video_models")
     run = ["--steps", "2", "--batch", "2", "--device", "cpu", "--seed", "0", "-q", "--checkpoint-every", "0"]
     assert video_cli(["video", "train-vqvae", "--out", str(d / "vq"), "--size", "32", "--channels", "8",
-                      "--embed-dim", "8", "--parts", "2", "--codebook-size", "16", *run]) == 0
+                      "--embed-dim", "8", "--parts", "2", "--codebook-size", "16", "--downsample", "4", *run,
+                      "--steps", "40", "--batch", "8", "--lr", "3e-3"]) == 0
     assert video_cli(["video", "train-lvt", "--vqvae", str(d / "vq"), "--out", str(d / "lvt"), "--frames", "3",
-                      "--context", "2", "--block", "1", "4", "4", "--dim", "16", "--heads", "2", "--layers", "1",
-                      *run]) == 0
+                      "--context", "2", "--dim", "16", "--heads", "2", "--layers", "1", *run]) == 0
     return d / "lvt" / "last.pt"
 
 
@@ -55,12 +56,15 @@ def test_generate_player_seed_samples_export(qtbot, ready, errors, tmp_path):
     tab = ready
     tab.context_spin.setValue(4)
     tab.frames_spin.setValue(2)
+    assert tab.temperature_spin.value() == 0  # the most likely continuation by default
     tab.samples_spin.setValue(2)
+    assert tab.temperature_spin.value() == 1.0  # several samples are sampled ones
     tab.seed_spin.setValue(7)
     generate(qtbot, tab)
     assert not errors
     res = tab.result
-    assert res.clips.shape == (2, 6, 32, 32) and res.seed == 7
+    assert res.clips.shape == (2, 6, 32, 32) and res.seed == 7 and res.temperature == 1.0
+    assert not np.array_equal(res.clips[0], res.clips[1]) and res.clips[:, 4:].std() > 0
     assert np.array_equal(res.clips[:, :4], np.broadcast_to(tab.frames[:4], (2, 4, 32, 32)))
     player = tab.player
     assert len(player.clip) == 6 and player.frame_count() == 20   # the real clip is longer
@@ -73,7 +77,7 @@ def test_generate_player_seed_samples_export(qtbot, ready, errors, tmp_path):
     # metrics for the generated frames with real counterparts
     assert list(tab.metrics[0]["frame"]) == [4, 5] and np.all(tab.metrics[0]["mse"] >= 0)
     # seed shown and saved
-    assert "seed 7" in tab.status_label.text()
+    assert "seed 7" in tab.status_label.text() and "temperature 1" in tab.status_label.text()
     assert str(tab.context.settings.value(video_tab.KEY_SEED)) == "7"
     # sample selector
     assert tab.sample_row.isVisibleTo(tab) and tab.sample_combo.count() == 2
@@ -96,12 +100,34 @@ def test_generate_player_seed_samples_export(qtbot, ready, errors, tmp_path):
     first = res.clips.copy()
     generate(qtbot, tab)
     assert np.array_equal(tab.result.clips, first)
-    # export GIF (and PNG frames) round-trips the frame count
+    tab.seed_spin.setValue(8)
+    generate(qtbot, tab)
+    assert not np.array_equal(tab.result.clips, first)
+    # export GIF (and PNG frames, named by the seed) round-trips the frame count
     out = tab.export_to(tmp_path / "out.gif")
     assert out and clipio.read_clip(tmp_path / "out.gif")[0].shape == (6, 32, 32)
     pngs = tab.export_to(tmp_path / "pngs", pngs=True)
-    assert len(pngs) == 6 and all(p.is_file() for p in pngs)
+    assert len(pngs) == 6 and all(p.is_file() and p.name.startswith("seed8_") for p in pngs)
     assert not errors
+
+
+def test_most_likely_continuation_ignores_the_seed(qtbot, ready, errors, tmp_path):
+    tab = ready
+    tab.context_spin.setValue(2)
+    tab.frames_spin.setValue(3)
+    tab.samples_spin.setValue(3)
+    tab.temperature_spin.setValue(0.0)
+    assert tab.samples_spin.value() == 1  # the most likely continuation is one clip
+    tab.seed_spin.setValue(1)
+    generate(qtbot, tab)
+    first = tab.result.clips.copy()
+    assert first.shape == (1, 5, 32, 32) and first[0, 2:].std() > 0
+    assert "most likely" in tab.status_label.text()
+    tab.seed_spin.setValue(2)
+    generate(qtbot, tab)
+    assert np.array_equal(tab.result.clips, first) and not errors
+    pngs = tab.export_to(tmp_path / "pngs", pngs=True)
+    assert pngs[0].name.startswith("greedy_")
 
 
 def test_cancel_slow_generation(qtbot, ready, monkeypatch, errors):

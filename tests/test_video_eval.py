@@ -11,16 +11,18 @@ from core.train.checkpoint import save_checkpoint
 from core.video import metrics as M
 from core.video.cli import main
 from core.video.evaluate import METHODS, code_nll, evaluate, write_report
-from core.video.transformer import KIND, LatentVideoTransformer, LoadedLVT, LVTConfig
-from core.video.vqvae import VQVAE, VQVAEConfig
+from core.video.config import LVT_FORMAT, LVT_KIND, LVTConfig, VQVAEConfig
+from core.video.loader import LoadedLVT
+from core.video.model import LatentVideoTransformer
+from core.video.vqvae import VQVAE
 
 torch.set_num_threads(1)
 
 
 def tiny_loaded(seed=0) -> LoadedLVT:
     torch.manual_seed(seed)
-    vc = VQVAEConfig(size=32, channels=8, embed_dim=8, n_parts=2, codebook_size=16, n_res=1)
-    cfg = LVTConfig(frames=3, context=2, height=8, width=8, n_parts=2, codebook_size=16, block=(1, 4, 4),
+    vc = VQVAEConfig(size=32, channels=8, embed_dim=8, n_parts=2, codebook_size=16, n_res=1, downsample=4)
+    cfg = LVTConfig(frames=3, context=2, height=8, width=8, n_parts=2, codebook_size=16,
                     dim=16, heads=2, layers=1, vqvae=vc.to_dict())
     return LoadedLVT(LatentVideoTransformer(cfg).eval(), VQVAE(vc).eval(), "tiny", 0)
 
@@ -82,7 +84,7 @@ def test_eval_tiny_model_writes_table_json_png(tmp_path):
 
     res = evaluate(loaded, n=4, context=3, frames=2, batch=3, seed=1,
                    state=TaskState(lambda f, m: calls.append(f)))
-    assert res["n_sequences"] == 4 and res["frames"] == 2
+    assert res["n_sequences"] == 4 and res["frames"] == 2 and res["temperature"] == 0.0  # greedy by default
     for m in METHODS:
         d = res["methods"][m]
         assert len(d["per_frame"]["mse"]) == 2 and len(d["per_frame"]["ssim"]) == 2
@@ -112,7 +114,7 @@ def test_eval_cancel():
 
 def test_cli_eval(tmp_path, capsys):
     loaded = tiny_loaded()
-    ck = {"kind": KIND, "format_version": 1, "config": loaded.model.cfg.to_dict(), "step": 0,
+    ck = {"kind": LVT_KIND, "format_version": LVT_FORMAT, "config": loaded.model.cfg.to_dict(), "step": 0,
           "models": {"lvt": loaded.model.state_dict(), "vqvae": loaded.vqvae.state_dict()}}
     save_checkpoint(tmp_path / "m.pt", ck)
     out = tmp_path / "res"
@@ -121,7 +123,7 @@ def test_cli_eval(tmp_path, capsys):
     text = capsys.readouterr()
     assert "bits per code" in text.out and "at least 256" in text.err
     data = json.loads((out / "eval.json").read_text())
-    assert data["samples"] == 2 and len(data["methods"]["copy_last"]["per_frame"]["psnr"]) == 2
+    assert data["samples"] == 2 and data["temperature"] == 1.0 and len(data["methods"]["copy_last"]["per_frame"]["psnr"]) == 2
     assert (out / "per_frame.png").is_file() and (out / "eval.md").is_file()
     assert main(["video", "eval", "--model", str(tmp_path / "m.pt"), "--context", "1", "--out", str(out), "-q"]) == 1
     assert "at least 2 context frames" in capsys.readouterr().err

@@ -1,18 +1,23 @@
-"""Latent video transformer: order, block-local causal mask, cache = no cache, seeds, trainer task."""
+"""Latent video transformer: token order, causality, cache = recompute, greedy and seeded sampling, task, formats."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from core.errors import InputError
-from core.video.transformer import (LatentVideoTransformer, LVTConfig, LVTTask, continue_clip, continue_codes,
-                                    filter_logits, from_sequence, load_lvt, make_layout, sample_window,
-                                    to_sequence)
-from core.video.vqvae import VQVAE, VQVAEConfig
+from core.video.config import LVTConfig, VQVAEConfig
+from core.video.layout import from_sequence, make_layout, to_sequence
+from core.video.loader import load_lvt
+from core.video.model import LatentVideoTransformer
+from core.video.sampling import continue_clip, continue_codes, next_codes, resolve_temperature, sample_window
+from core.video.task import LVTTask
+from core.video.vqvae import VQVAE
 
 torch.set_num_threads(1)
-TINY = dict(frames=3, context=1, height=4, width=4, n_parts=2, codebook_size=8, block=(1, 2, 2), window=8,
-            dim=32, heads=4, layers=2)
+DATA = Path(__file__).parent / "data"
+TINY = dict(frames=4, context=2, height=3, width=3, n_parts=2, codebook_size=8, dim=32, heads=4, layers=2)
 
 
 def tiny_model(seed=0, **kw):
@@ -20,136 +25,196 @@ def tiny_model(seed=0, **kw):
     return LatentVideoTransformer(LVTConfig(**{**TINY, **kw})).eval()
 
 
-def rand_codes(b, t, seed=0):
+def rand_codes(b, t, seed=0, k=8, n=2, h=3, w=3):
     g = torch.Generator().manual_seed(seed)
-    return torch.randint(0, 8, (b, t, 2, 4, 4), generator=g)
+    return torch.randint(0, k, (b, t, n, h, w), generator=g)
 
 
-def test_generation_order_block_position_part():
-    lay = make_layout(LVTConfig(**TINY))
-    L = 3 * 4 * 4 * 2
-    assert sorted(lay.flat.tolist()) == list(range(L))  # a permutation of the latent video
-    # first block = frame 0, rows 0-1, cols 0-1; inside: position raster, then part
-    assert list(zip(lay.t[:8].tolist(), lay.y[:8].tolist(), lay.x[:8].tolist(), lay.c[:8].tolist())) == [
-        (0, 0, 0, 0), (0, 0, 0, 1), (0, 0, 1, 0), (0, 0, 1, 1), (0, 1, 0, 0), (0, 1, 0, 1), (0, 1, 1, 0), (0, 1, 1, 1)]
-    assert (lay.t[8], lay.y[8], lay.x[8]) == (0, 0, 2)  # the next block starts
-    assert (lay.block.diff() >= 0).all() and (lay.t.diff() >= 0).all()
-    codes = rand_codes(2, 3)
-    assert torch.equal(from_sequence(to_sequence(codes, lay), lay, codes.shape[1:]), codes)
+def test_order_frame_position_part_and_round_trip():
+    lay = make_layout(2, 3, 3, 2)
+    got = list(zip(lay.t.tolist(), lay.y.tolist(), lay.x.tolist(), lay.c.tolist()))
+    assert got[:5] == [(0, 0, 0, 0), (0, 0, 0, 1), (0, 0, 1, 0), (0, 0, 1, 1), (0, 0, 2, 0)]
+    assert got[18] == (1, 0, 0, 0) and got[-1] == (1, 2, 2, 1)  # frame 1 starts after all of frame 0
+    assert len(set(got)) == len(got) == 36
+    codes = rand_codes(2, 2)
+    seq = to_sequence(codes)
+    # token i is codes[b, t_i, c_i, y_i, x_i]
+    assert torch.equal(seq[1], codes[1, lay.t, lay.c, lay.y, lay.x])
+    assert torch.equal(from_sequence(seq, 2, 3, 3), codes)
+    assert torch.equal(to_sequence(codes[:, :1]), seq[:, :18])  # the given frames are a prefix
+    with pytest.raises(ValueError):
+        from_sequence(seq[:, :17], 2, 3, 3)
 
 
-def test_mask_is_causal_and_block_local():
-    cfg = LVTConfig(**TINY)
-    lay = make_layout(cfg)
-    m = lay.mask
-    assert not torch.triu(m, 1).any()  # never a later position
-    assert m.diagonal().all()
-    i, j = 40, 20  # 20 tokens back, another block, outside the window of 8
-    assert lay.block[i] != lay.block[j] and not m[i, j]
-    assert m[i, i - 7] and not m[i, i - 8] or lay.block[i] == lay.block[i - 8]
-    same = lay.block[:, None] == lay.block[None, :]
-    assert (m[same & torch.tril(torch.ones_like(m))]).all()  # everything earlier in the block
-    full = make_layout(LVTConfig(**{**TINY, "window": 10_000})).mask
-    assert torch.equal(full, torch.tril(torch.ones_like(full)))
-    assert make_layout(LVTConfig(**{**TINY, "window": -1})).mask[40, 40 - 31]  # default: one frame
-
-
-@pytest.mark.parametrize("window", [0, 3, 8, 13, -1, 10_000])
-def test_mask_rows_are_ranges(window):
-    for block in [(1, 2, 2), (1, 4, 4), (3, 1, 2)]:
-        lay = make_layout(LVTConfig(**{**TINY, "window": window, "block": block, "context": 0}))
-        j = torch.arange(len(lay.lo))
-        ranges = (j[None, :] >= lay.lo[:, None]) & (j[None, :] <= j[:, None])
-        assert torch.equal(ranges, lay.mask)
-
-
-def test_changing_a_later_token_leaves_earlier_logits():
-    model = tiny_model(window=10_000)  # full causal attention: the strongest case
-    lay = model.layout
-    tok = to_sequence(rand_codes(1, 3), lay)
+def test_logits_depend_on_earlier_tokens_only():
+    model = tiny_model()
+    tok = to_sequence(rand_codes(1, 4))
     base = model(tok)
-    k = 50
+    k = 40
     tok2 = tok.clone()
     tok2[0, k:] = (tok2[0, k:] + 3) % 8
     other = model(tok2)
-    # logits at position i depend on tokens < i only: positions ≤ k are unchanged
+    # logits at position i depend on tokens < i only: positions ≤ k are unchanged, later ones change
     assert torch.allclose(base[:, :k + 1], other[:, :k + 1], atol=1e-5)
-    assert not torch.allclose(base[:, k + 1:], other[:, k + 1:], atol=1e-5)
+    assert (base[0, k + 1:] - other[0, k + 1:]).abs().amax(-1).min() > 1e-6
+    # the first frame is seen by the last code (the window covers every frame)
+    tok3 = tok.clone()
+    tok3[0, 0] = (tok3[0, 0] + 1) % 8
+    assert (model(tok3)[0, -1] - base[0, -1]).abs().max() > 1e-6
 
 
-def test_block_locality_in_the_model():
-    model = tiny_model()  # window 8
-    tok = to_sequence(rand_codes(1, 3), model.layout)
-    tok2 = tok.clone()
-    tok2[0, 10] = (tok2[0, 10] + 1) % 8  # input of position 11 only (blocks of 8 tokens)
-    d = (model(tok) - model(tok2)).abs().amax(-1)[0]
-    assert d[:11].max() < 1e-6 and d[11] > 1e-4
-
-
-@pytest.mark.parametrize("window", [0, 8, -1])
-def test_cache_matches_no_cache_and_seeds(window):
-    model = tiny_model(window=window)
-    ctx = rand_codes(2, 1, seed=3)
-    g = lambda s: torch.Generator().manual_seed(s)
-    a = sample_window(model, ctx, generator=g(5), use_cache=True)
-    b = sample_window(model, ctx, generator=g(5), use_cache=False)
-    c = sample_window(model, ctx, generator=g(5), use_cache=True, temperature=0.7, top_k=3)
-    d = sample_window(model, ctx, generator=g(6), use_cache=True)
-    assert torch.equal(a, b)
-    assert torch.equal(a[:, :1], ctx)  # the context is kept
-    assert not torch.equal(a, d)
-    assert a.shape == (2, 3, 2, 4, 4) and a.min() >= 0 and a.max() < 8
-    assert not torch.equal(a, c)
-
-
-def test_continue_codes_slides_and_is_deterministic():
+def test_cached_logits_equal_full_forward():
     model = tiny_model()
-    ctx = rand_codes(1, 2, seed=1)
-    a = continue_codes(model, ctx, 5, seed=9)
-    b = continue_codes(model, ctx, 5, seed=9)
-    assert a.shape == (1, 7, 2, 4, 4) and torch.equal(a, b)
-    assert torch.equal(a[:, :2], ctx)
-    with pytest.raises(InputError):
-        continue_codes(model, ctx[:, :0], 2)
+    tok = to_sequence(rand_codes(2, 4, seed=1))
+    full = model(tok)
+    cache = model.new_cache(2)
+    parts = [model.forward_cached(tok, 0, 20, cache), model.forward_cached(tok, 20, 15, cache)]
+    parts += [model.forward_cached(tok, i, 1, cache) for i in range(35, tok.shape[1])]
+    assert torch.allclose(torch.cat(parts, 1), full, atol=1e-5)
 
 
-def test_filter_logits():
-    p = filter_logits(torch.tensor([[0.0, 1.0, 2.0, 3.0]]), temperature=1.0, top_k=2)
-    assert p[0, :2].sum() == 0 and torch.isclose(p.sum(), torch.tensor(1.0))
-    cold = filter_logits(torch.tensor([[0.0, 1.0]]), temperature=0.01)
-    assert cold[0, 1] > 0.999
+@pytest.mark.parametrize("n_parts", [1, 2, 3])
+def test_greedy_with_cache_equals_full_recompute_exactly(n_parts):
+    model = tiny_model(n_parts=n_parts)
+    given = rand_codes(2, 2, seed=3, n=n_parts)
+    a = sample_window(model, given, 2, use_cache=True)
+    b = sample_window(model, given, 2, use_cache=False)
+    assert a.shape == (2, 4, n_parts, 3, 3) and torch.equal(a, b)
+    assert torch.equal(a[:, :2], given)  # the given frames are kept
+    assert torch.equal(sample_window(model, given, 2), a)  # greedy: the same on every call
+
+
+def test_sampled_cache_equals_recompute_and_seeds_reproduce():
+    model = tiny_model()
+    given = rand_codes(2, 2, seed=3)
+
+    def run(seed, cache=True, **kw):
+        return sample_window(model, given, 2, temperature=1.0, generator=torch.Generator().manual_seed(seed),
+                             use_cache=cache, **kw)
+
+    a = run(5)
+    assert torch.equal(a, run(5, cache=False)) and torch.equal(a, run(5))
+    assert not torch.equal(a, run(6))
+    assert not torch.equal(a, sample_window(model, given, 2))  # differs from greedy
+    k1 = run(5, top_k=1)  # top-1 sampling is greedy
+    assert torch.equal(k1, sample_window(model, given, 2))
+
+
+def test_continue_codes_slides_windows_greedy_and_seeded():
+    model = tiny_model()
+    given = rand_codes(1, 3, seed=1)
+    a = continue_codes(model, given, 5)
+    assert a.shape == (1, 8, 2, 3, 3) and torch.equal(a[:, :3], given)
+    assert torch.equal(a, continue_codes(model, given, 5, seed=123))  # greedy ignores the seed
+    # the first window continues the last `context` given frames
+    assert torch.equal(a[:, 3:5], sample_window(model, given[:, 1:], 2)[:, 2:])
+    s1 = continue_codes(model, given, 5, temperature=0.8, top_k=4, seed=9)
+    assert torch.equal(s1, continue_codes(model, given, 5, temperature=0.8, top_k=4, seed=9))
+    assert not torch.equal(s1, continue_codes(model, given, 5, temperature=0.8, top_k=4, seed=10))
+    with pytest.raises(InputError, match="2 context frames"):
+        continue_codes(model, given[:, :1], 2)
     with pytest.raises(InputError):
-        filter_logits(torch.zeros(1, 2), temperature=0)
+        sample_window(model, given, 2)  # 3 + 2 frames do not fit a window of 4
+
+
+def test_next_codes_and_temperature_rules():
+    logits = torch.tensor([[0.0, 1.0, 3.0, 2.0]])
+    assert next_codes(logits).tolist() == [2]
+    g = torch.Generator().manual_seed(0)
+    draws = {int(next_codes(logits, 1.0, 2, g)) for _ in range(50)}
+    assert draws == {2, 3}  # top-2 only, both drawn
+    assert resolve_temperature(None, 1) == 0.0 and resolve_temperature(None, 3) == 1.0
+    assert resolve_temperature(0.5, 3) == 0.5
+    with pytest.raises(InputError, match="most likely"):
+        resolve_temperature(0, 2)
+    for bad in (-1, float("nan"), float("inf")):
+        with pytest.raises(InputError):
+            resolve_temperature(bad, 1)
 
 
 def test_config_checks():
     with pytest.raises(InputError):
-        LVTConfig(**{**TINY, "block": (2, 2, 2)})  # 3 frames not tiled by 2
+        LVTConfig(**{**TINY, "context": 4})   # no frame left to predict
     with pytest.raises(InputError):
-        LVTConfig(**{**TINY, "context": 3})
+        LVTConfig(**{**TINY, "context": 0})
+    with pytest.raises(InputError):
+        LVTConfig(**{**TINY, "context_weight": 2.0})
+    assert LVTConfig(**TINY).length == 4 * 3 * 3 * 2
 
 
-def test_task_trains_and_continues_clips(tmp_path):
-    from core.train import TrainConfig, fit, read_log
+def _tiny_task(tmp_path, **kw):
     from core.video.mnist import moving_mnist
 
     torch.manual_seed(0)
-    vq = VQVAE(VQVAEConfig(size=16, channels=8, embed_dim=8, n_parts=2, codebook_size=8, n_res=1)).eval()
-    cfg = LVTConfig(**{**TINY, "vqvae": vq.cfg.to_dict()})
-    clips = moving_mnist(6, seed=0, frames=5, size=16 + 28)[:, :, 14:30, 14:30]  # small frames for speed
-    clips = np.ascontiguousarray(clips)
-    tc = TrainConfig(steps=12, batch_size=4, lr=3e-3, checkpoint_every=0, log_every=3, check_every=12,
-                     seed=0, device="cpu", out_dir=str(tmp_path / "run"))
-    res = fit(LVTTask(cfg, vq, clips), tc)
+    vq = VQVAE(VQVAEConfig(size=16, channels=8, embed_dim=8, n_parts=2, codebook_size=8, n_res=1,
+                           downsample=4)).eval()
+    cfg = LVTConfig(**{**TINY, "height": 4, "width": 4, "vqvae": vq.cfg.to_dict(), **kw})
+    clips = np.ascontiguousarray(moving_mnist(6, seed=0, frames=5, size=16 + 28)[:, :, 14:30, 14:30])
+    return LVTTask(cfg, vq, clips), vq, clips
+
+
+def test_loss_weights_of_given_frames():
+    task, vq, clips = _tiny_task(None, context_weight=0.0)
+    model = LatentVideoTransformer(task.cfg)
+    tokens = task.encode(torch.from_numpy(clips[:2, :4]), vq)
+    loss, pred = task.losses(model, tokens)
+    assert torch.allclose(loss, pred)  # weight 0: only the predicted frames count
+    task.cfg.context_weight = 1.0
+    loss_all, _ = task.losses(model, tokens)
+    logits = model(tokens)
+    ce = torch.nn.functional.cross_entropy(logits.transpose(1, 2), tokens)
+    assert torch.allclose(loss_all, ce)  # weight 1: plain mean over every code
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_task_trains_resumes_and_continues_clips(tmp_path, precision):
+    from core.train import TrainConfig, fit, read_log
+
+    task, vq, clips = _tiny_task(tmp_path)
+    tc = dict(batch_size=4, lr=3e-3, checkpoint_every=0, log_every=3, check_every=6, seed=0, device="cpu",
+              out_dir=str(tmp_path / "run"), precision=precision)
+    res = fit(task, TrainConfig(steps=6, **tc))
+    res = fit(task, TrainConfig(steps=12, resume=True, **tc))
+    assert res.step == 12 and "Resuming from step 6." in res.notices
     ce = [r["value"] for r in read_log(res.out_dir / "log.csv") if r["name"] == "ce"]
-    assert ce[-1] < ce[0]
-    assert "val_bits_per_token" in res.checks
+    assert len(ce) == 4 and ce[-1] < ce[0] and np.isfinite(ce).all()
+    assert "val_bits_per_code" in res.checks
     loaded = load_lvt(res.checkpoint)
     assert loaded.step == 12
     assert torch.equal(loaded.vqvae.quantizer.embed, vq.quantizer.embed)  # the VQ-VAE stayed frozen
-    out = continue_clip(loaded, clips[0, :2], 3, samples=2, seed=4)
-    again = continue_clip(loaded, clips[0, :2], 3, samples=2, seed=4)
-    assert out.shape == (2, 5, 16, 16) and out.dtype == np.uint8
-    assert np.array_equal(out, again) and np.array_equal(out[:, :2], np.stack([clips[0, :2]] * 2))
+    out = continue_clip(loaded, clips[0, :2], 3)
+    assert out.shape == (1, 5, 16, 16) and out.dtype == np.uint8
+    assert np.array_equal(out, continue_clip(loaded, clips[0, :2], 3, seed=99))   # greedy: no seed needed
+    s = continue_clip(loaded, clips[0, :2], 3, samples=2, seed=4)
+    assert np.array_equal(s, continue_clip(loaded, clips[0, :2], 3, samples=2, seed=4))
+    assert np.array_equal(s[:, :2], np.stack([clips[0, :2]] * 2))
     with pytest.raises(InputError):
         LVTTask(LVTConfig(**{**TINY, "n_parts": 4}), vq)
+
+
+def test_format_1_transformer_is_refused_in_one_line(tmp_path):
+    """A real format-1 model (made by the previous version, tests/data) cannot run here: one clear line."""
+    from core.video.cli import main
+
+    with pytest.raises(InputError) as e:
+        load_lvt(DATA / "video_lvt_format1.pt")
+    msg = str(e.value)
+    assert "older version" in msg and "format 1" in msg and "retrain" in msg and "\n" not in msg
+    assert "video_lvt_format1.pt" in msg
+    assert main(["video", "continue", "--model", str(DATA / "video_lvt_format1.pt"), "--input", "mnist-test:0",
+                 "--frames", "1", "-o", str(tmp_path / "x.npy"), "-q"]) == 1
+    assert not (tmp_path / "x.npy").exists()
+
+
+def test_shipped_format_1_model_is_refused_or_runs():
+    """The shipped model either is of the current format (and loads) or is refused with the one-line message."""
+    from core.train import load_checkpoint
+
+    path = Path(__file__).resolve().parents[1] / "resources" / "models" / "video_mnist.pt"
+    if not path.is_file():
+        pytest.skip("no shipped video model in this checkout")
+    if int(load_checkpoint(path)["format_version"]) == 1:
+        with pytest.raises(InputError, match=r"older version of SeqGen Studio \(format 1\)"):
+            load_lvt(path)
+    else:
+        assert load_lvt(path).model.cfg.context >= 1

@@ -1,6 +1,8 @@
-"""Frame VQ-VAE: shapes, EMA codebook updates, a few steps lower the loss, PSNR, trainer task."""
+"""Frame VQ-VAE: shapes at grid factors 4 and 8, EMA codebook updates, a few steps lower the loss, PSNR,
+trainer task, format-1 files."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,10 +10,13 @@ import torch
 
 from core.errors import InputError
 from core.video.mnist import moving_mnist
-from core.video.vqvae import VQVAE, VQVAEConfig, VQVAETask, load_vqvae, psnr, to_float, to_uint8
+from core.video.loader import load_vqvae
+from core.video.task import VQVAETask
+from core.video.vqvae import VQVAE, VQVAEConfig, code_usage_bits, psnr, to_float, to_uint8
 
 torch.set_num_threads(1)
-SMALL = dict(size=64, channels=16, embed_dim=16, n_parts=4, codebook_size=32, n_res=1)
+DATA = Path(__file__).parent / "data"
+SMALL = dict(size=64, channels=16, embed_dim=16, n_parts=4, codebook_size=32, n_res=1, downsample=4)
 
 
 def test_shapes_and_codes():
@@ -25,6 +30,36 @@ def test_shapes_and_codes():
     assert commit.ndim == 0
     assert torch.equal(net.encode(x), codes)
     assert net.decode(codes).shape == x.shape
+
+
+def test_grid_factor_8_gives_8x8_codes():
+    torch.manual_seed(0)
+    net = VQVAE(VQVAEConfig(**{**SMALL, "downsample": 8, "n_parts": 2})).eval()
+    x = to_float(moving_mnist(1, seed=0, frames=2))
+    rec, codes, _ = net(x)
+    assert codes.shape == (2, 2, 8, 8) and rec.shape == x.shape
+    assert net.decode(codes).shape == (2, 1, 64, 64)
+    assert VQVAEConfig(size=64, downsample=8).latent == 8 and VQVAEConfig(size=64, downsample=4).latent == 16
+    for bad in (dict(downsample=6), dict(downsample=1), dict(size=60, downsample=8), dict(size=8, downsample=8)):
+        with pytest.raises(InputError):
+            VQVAEConfig(**bad)
+
+
+def test_format_1_vqvae_still_loads_and_decodes_the_same():
+    """A VQ-VAE saved by the previous version (grid factor 4 implied) gives the same codes and frames."""
+    net, ck = load_vqvae(DATA / "video_vqvae_format1.pt")
+    assert ck["format_version"] == 1 and net.cfg.downsample == 4 and net.cfg.latent == 4
+    ref = np.load(DATA / "video_vqvae_format1_ref.npz")
+    assert np.allclose(net.decode(torch.from_numpy(ref["codes"])).numpy(), ref["decoded"], atol=1e-6)
+    assert np.array_equal(net.encode(to_float(ref["frames"])).numpy(), ref["encoded"])
+
+
+def test_code_usage_bits():
+    codes = torch.zeros(4, 2, 2, 2, dtype=torch.long)
+    assert code_usage_bits(codes, 8) == 0.0
+    codes[:, 0] = torch.arange(16).reshape(4, 2, 2) % 4  # part 0: 4 codes equally often = 2 bits
+    codes[:, 1] = torch.arange(16).reshape(4, 2, 2) % 2  # part 1: 1 bit
+    assert code_usage_bits(codes, 8) == pytest.approx(1.5)
 
 
 def test_parts_use_their_own_codebooks():
@@ -96,6 +131,7 @@ def test_training_reduces_loss_and_saves(tmp_path):
     rec = [r["value"] for r in read_log(res.out_dir / "log.csv") if r["name"] == "rec"]
     assert rec[-1] < 0.7 * rec[0]
     assert "psnr" in res.checks and res.checks["psnr"] > 10
+    assert 0 < res.checks["bits_per_code"] <= math.log2(cfg.codebook_size)
     net, ck = load_vqvae(res.checkpoint)
     assert ck["kind"] == "video-vqvae" and net.cfg == cfg
 

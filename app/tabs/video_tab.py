@@ -21,7 +21,7 @@ from core.video import gui_support
 
 from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, default_run_dir, get_str, last_dir, set_last_dir
 from ..widgets.elided_label import ElidedLabel
-from ..widgets.form_helpers import guard_wheel
+from ..widgets.form_helpers import double_spin, guard_wheel, spin
 from ..widgets.frame_metrics_plot import FrameMetricsPlot
 from ..widgets.video_player import BASE_FPS, VideoPlayer
 from ..widgets.model_choice import ModelChoice, ModelChoiceMethods
@@ -118,13 +118,22 @@ class VideoTab(ModelChoiceMethods, BaseTab):
         gen_box = QGroupBox("3 · Generate")
         self.context_spin = QSpinBox()
         self.context_spin.setRange(1, 1000)
-        self.context_spin.setValue(4)
+        self.context_spin.setValue(10)
         self.context_spin.setToolTip("Frames of the clip given to the model")
         self.frames_spin = QSpinBox()
         self.frames_spin.setRange(1, 200)
         self.frames_spin.setValue(10)
         self.samples_spin = QSpinBox()
         self.samples_spin.setRange(1, 16)
+        self.samples_spin.setToolTip("Several different continuations (sampled, temperature above 0)")
+        self.temperature_spin = double_spin(0.0, 5.0, 0.0, "0: the most likely continuation (no randomness, the "
+                                            "seed is not used); above 0: sampled, more varied the higher", 2)
+        self.temperature_spin.setSingleStep(0.1)
+        self.temperature_spin.setSpecialValueText("0 (most likely)")
+        self.top_k_spin = spin(0, 4096, 0, "Sample among the K most likely codes only (0: all)")
+        self.top_k_spin.setSpecialValueText("all codes")
+        self.samples_spin.valueChanged.connect(self._on_samples_changed)
+        self.temperature_spin.valueChanged.connect(self._on_temperature_changed)
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
         self.seed_spin.valueChanged.connect(self._save_seed)
@@ -137,6 +146,8 @@ class VideoTab(ModelChoiceMethods, BaseTab):
         form.addRow("Context frames", self.context_spin)
         form.addRow("Frames to generate", self.frames_spin)
         form.addRow("Samples", self.samples_spin)
+        form.addRow("Temperature", self.temperature_spin)
+        form.addRow("Top-k", self.top_k_spin)
         form.addRow("Seed", seed_row)
         self.generate_button = QPushButton("Generate")
         self.generate_button.clicked.connect(self.generate)
@@ -351,6 +362,17 @@ class VideoTab(ModelChoiceMethods, BaseTab):
     def _save_seed(self, value: int) -> None:
         self.context.settings.setValue(KEY_SEED, int(value))
 
+    # -- sampling -----------------------------------------------------------------------------
+    @Slot(int)
+    def _on_samples_changed(self, value: int) -> None:
+        if value > 1 and self.temperature_spin.value() == 0:  # several samples are sampled ones
+            self.temperature_spin.setValue(1.0)
+
+    @Slot(float)
+    def _on_temperature_changed(self, value: float) -> None:
+        if value == 0 and self.samples_spin.value() > 1:  # the most likely continuation is one clip
+            self.samples_spin.setValue(1)
+
     # -- generate -----------------------------------------------------------------------------
     def _disabled_reason(self) -> str:
         if self.model_path is None:
@@ -381,12 +403,14 @@ class VideoTab(ModelChoiceMethods, BaseTab):
             device = str(select_device(self.context.device()))
         except Exception:  # noqa: BLE001 - the CPU always works
             device = "cpu"
-        seed = self.seed_spin.value()
+        seed, temperature = self.seed_spin.value(), self.temperature_spin.value()
+        how = "the most likely continuation" if temperature == 0 else f"temperature {temperature:g}, seed {seed}"
         self.status_label.setText(f"Generating {self.frames_spin.value()} frame(s) × {self.samples_spin.value()} "
-                                  f"sample(s), seed {seed}…")
+                                  f"sample(s), {how}…")
         self.progress.setValue(0)
         self.jobs.submit(gui_support.generate, self.model_path, self.frames, ctx, self.frames_spin.value(),
-                         samples=self.samples_spin.value(), seed=seed, device=device,
+                         samples=self.samples_spin.value(), seed=seed, device=device, temperature=temperature,
+                         top_k=self.top_k_spin.value() or None,
                          on_finished=self._on_generated, on_failed=self._on_failed,
                          on_cancelled=self._on_cancelled, description="video continuation")
         return True
@@ -409,8 +433,11 @@ class VideoTab(ModelChoiceMethods, BaseTab):
         self.sample_row.setVisible(result.samples > 1)
         self._show_sample(0)
         self.progress.setValue(1000)
+        how = ("most likely continuation (temperature 0)" if result.temperature == 0
+               else f"temperature {result.temperature:g}" + (f", top-k {result.top_k}" if result.top_k else "")
+               + f", seed {result.seed}")
         text = (f"Done: {result.context} given + {result.n_frames} generated frame(s), "
-                f"{result.samples} sample(s), seed {result.seed}.")
+                f"{result.samples} sample(s), {how}.")
         if result.notices:
             text += " " + " ".join(result.notices)
         self.status_label.setText(text)
@@ -526,11 +553,15 @@ class VideoTab(ModelChoiceMethods, BaseTab):
     def shown_clip(self) -> Optional[np.ndarray]:
         return None if self.result is None else self.result.clips[self.current_sample()]
 
+    def _tag(self) -> str:
+        """How the shown result was made, for file names: 'greedy' or 'seedN' (sampled)."""
+        return "greedy" if self.result.temperature == 0 else f"seed{self.result.seed}"
+
     def export_dialog(self, suffix: str) -> None:
         if self.result is None:
             self.context.error("Export", "Generate first.")
             return
-        start = Path(last_dir(self.context.settings, KEY_EXPORT_DIR)) / f"continuation_seed{self.result.seed}{suffix}"
+        start = Path(last_dir(self.context.settings, KEY_EXPORT_DIR)) / f"continuation_{self._tag()}{suffix}"
         f, _ = QFileDialog.getSaveFileName(self, "Export the shown sample", str(start),
                                            f"{suffix[1:].upper()} (*{suffix})")
         if f:
@@ -554,14 +585,14 @@ class VideoTab(ModelChoiceMethods, BaseTab):
             return None
         try:
             if pngs:
-                out = gui_support.export_pngs(path, clip, prefix=f"seed{self.result.seed}")
+                out = gui_support.export_pngs(path, clip, prefix=self._tag())
             else:
                 out = [gui_support.export_clip(path, clip, fps=BASE_FPS * self.player.speed())]
         except Exception as exc:  # noqa: BLE001
             self.context.error("Export", f"Could not write {Path(path).name}:\n{error_message(exc)}")
             return None
         set_last_dir(self.context.settings, KEY_EXPORT_DIR, path if pngs else Path(path).parent)
-        msg = f"Exported {len(clip)} frames (seed {self.result.seed}) to {path}"
+        msg = f"Exported {len(clip)} frames ({self._tag().replace('seed', 'seed ')}) to {path}"
         self.context.log(f"video: {msg}")
         self.context.status(msg)
         return out
@@ -574,7 +605,8 @@ class VideoTab(ModelChoiceMethods, BaseTab):
         self.generate_button.setToolTip(reason or "Continue the clip from its first context frames")
         self.cancel_button.setEnabled(busy)
         for w in (self.open_button, self.open_folder_button, self.sample_button, self.sample_spin, self.model_combo,
-                  self.context_spin, self.frames_spin, self.samples_spin, self.seed_spin, self.new_seed_button,
+                  self.context_spin, self.frames_spin, self.samples_spin, self.temperature_spin, self.top_k_spin,
+                  self.seed_spin, self.new_seed_button,
                   self.train_button, self.preset_combo, self.vq_steps_spin, self.lvt_steps_spin, self.data_edit,
                   self.data_button, self.train_out_edit, self.train_out_button, self.resume_check):
             w.setEnabled(not busy)

@@ -21,7 +21,7 @@ _cache: dict = {}  # (path, mtime, device) -> LoadedLVT (one entry)
 
 def load_model(path, device: str = "cpu"):
     """A ``video-lvt`` model (cached: the last one loaded stays in memory)."""
-    from .transformer import load_lvt
+    from .loader import load_lvt
 
     p = run_checkpoint(path).resolve()
     key = (str(p), p.stat().st_mtime if p.exists() else 0.0, str(device))
@@ -38,7 +38,7 @@ def load_model(path, device: str = "cpu"):
 def model_info(loaded) -> dict:
     cfg = loaded.model.cfg
     return {"size": int(loaded.vqvae.cfg.size), "context": int(cfg.context), "window": int(cfg.frames),
-            "step": int(loaded.step)}
+            "step": int(loaded.step), "latent": int(cfg.height), "parts": int(cfg.n_parts)}
 
 
 def test_sample(index: int, size: int) -> tuple[np.ndarray, list[str]]:
@@ -81,6 +81,8 @@ class Generation:
     seed: int
     model_path: str
     notices: list[str] = field(default_factory=list)
+    temperature: float = 0.0  # 0: the most likely continuation (the seed is not used)
+    top_k: int | None = None
 
     @property
     def samples(self) -> int:
@@ -92,12 +94,15 @@ class Generation:
 
 
 def generate(model_path, frames: np.ndarray, context: int, n_frames: int, *, samples: int = 1, seed: int = 0,
-             device: str = "cpu", temperature: float = 1.0, top_k: int | None = None,
+             device: str = "cpu", temperature: float | None = None, top_k: int | None = None,
              state: TaskState | None = None) -> Generation:
-    """Load (cached) the model, continue ``frames[:context]`` by ``n_frames`` frames (``samples`` times)."""
-    from .transformer import continue_clip
+    """Load (cached) the model, continue ``frames[:context]`` by ``n_frames`` frames (``samples`` times);
+    temperature 0 (None for one sample) is the most likely continuation, above 0 sampled ones."""
+    from .sampling import continue_clip, resolve_temperature
 
     state = ensure_state(state)
+    temperature = resolve_temperature(temperature, int(samples))
+    top_k = int(top_k) if top_k else None  # 0: all codes
     state.report(0.0, "loading the model")
     loaded = load_model(model_path, device)
     info = model_info(loaded)
@@ -110,7 +115,8 @@ def generate(model_path, frames: np.ndarray, context: int, n_frames: int, *, sam
     clips = continue_clip(loaded, np.ascontiguousarray(frames[:context]), int(n_frames), samples=int(samples),
                           seed=int(seed), temperature=temperature, top_k=top_k, state=state.sub(0.02, 1.0))
     return Generation(clips=np.ascontiguousarray(clips), real=np.ascontiguousarray(frames), context=int(context),
-                      n_frames=int(n_frames), seed=int(seed), model_path=str(model_path), notices=notes)
+                      n_frames=int(n_frames), seed=int(seed), model_path=str(model_path), notices=notes,
+                      temperature=temperature, top_k=top_k)
 
 
 def frame_metrics(real: np.ndarray, clip: np.ndarray, context: int) -> dict:
@@ -158,10 +164,10 @@ def export_pngs(folder, frames: np.ndarray, prefix: str = "frame") -> list[Path]
 # -- training (the GUI's Train panel) ---------------------------------------------------------
 PRESETS = {
     # name: (VQ-VAE settings, transformer settings); "small" trains in minutes on a CPU
-    "small": (dict(size=32, channels=16, embed_dim=16, n_parts=2, codebook_size=64),
-              dict(frames=6, context=4, block=(1, 4, 4), dim=64, heads=4, layers=2)),
-    "standard": (dict(size=64, channels=64, embed_dim=64, n_parts=4, codebook_size=256),
-                 dict(frames=8, context=4, block=(1, 8, 8), dim=256, heads=8, layers=8)),
+    "small": (dict(size=32, channels=16, embed_dim=16, n_parts=2, codebook_size=64, downsample=4),
+              dict(frames=8, context=4, dim=64, heads=4, layers=2)),
+    "standard": (dict(size=64, channels=64, embed_dim=64, n_parts=2, codebook_size=256, downsample=8),
+                 dict(frames=20, context=10, dim=192, heads=6, layers=6)),
 }
 
 
@@ -172,9 +178,8 @@ def train_both(out_dir, *, preset: str = "small", vq_steps: int = 500, lvt_steps
     digits or the clips in ``data_folder``; returns the transformer's ``last.pt`` (what Generate loads)."""
     from ..train import TrainConfig
     from .clipio import read_clip_folder
+    from .config import LVTConfig, VQVAEConfig
     from .train import train_lvt, train_vqvae
-    from .transformer import LVTConfig
-    from .vqvae import VQVAEConfig
 
     state = ensure_state(state)
     if preset not in PRESETS:

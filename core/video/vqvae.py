@@ -1,4 +1,4 @@
-"""Frame VQ-VAE: stride-4 conv encoder (64² → 16²), product quantiser with n_c parts, EMA codebooks.
+"""Frame VQ-VAE: strided conv encoder (64² → (64/f)², f = ``downsample``), product quantiser with n_c parts, EMA codebooks.
 
 As in LVT (Rakhimov et al. 2020, §3.1): the encoder's D-dimensional vector at each latent position
 is split into ``n_parts`` (n_c) chunks of D/n_c dimensions, and chunk c is quantised against its own
@@ -8,67 +8,37 @@ assigned encoder outputs (van den Oord et al. 2017, appendix; Razavi et al. 2019
 smoothing of the counts; the encoder is pulled towards its codes by the commitment loss
 β·‖z_e − sg(e)‖². Gradients pass the quantiser straight through.
 
+The grid factor f is a power of two: log2(f) stride-2 convolutions (4 → 16² latents as the
+format-1 VQ-VAE, whose weights load unchanged; 8 → 8² latents, 4× fewer codes per frame).
+
 Entries that fall out of use (EMA count below ``dead_threshold``) are restarted at random encoder
 outputs of the current batch (as Jukebox, Dhariwal et al. 2020); at the first training step this
 also places the unused random initial entries on the data. Under DDP the restarts may differ per
 rank; DDP broadcasts rank 0's buffers before the next forward, so all ranks agree again.
 
-Loss per step: mean squared reconstruction error of frames in [0, 1] + β · commitment.
+Loss per step: mean squared reconstruction error of frames in [0, 1] + β · commitment
+(``task.VQVAETask``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import InputError
-from ..train import StepContext, TrainConfig
+from .config import VQVAEConfig
 
-KIND = "video-vqvae"
-FORMAT_VERSION = 1
-STRIDE = 4  # encoder downsampling: 64×64 frames → 16×16 latents
+__all__ = ["VQVAE", "VQVAEConfig", "PartQuantizer", "to_float", "to_uint8", "psnr", "code_usage_bits"]
 
 
-@dataclass
-class VQVAEConfig:
-    """Model settings of the frame VQ-VAE (stored in every checkpoint)."""
-
-    size: int = 64            # frame edge in pixels (frames are grey, one channel)
-    channels: int = 64        # encoder/decoder width
-    embed_dim: int = 64       # D: encoder output channels; split into n_parts chunks
-    n_parts: int = 4          # n_c: codes per latent position, one codebook each
-    codebook_size: int = 256  # K: entries per part codebook
-    decay: float = 0.99       # EMA decay of the codebooks
-    beta: float = 0.25        # commitment loss weight
-    n_res: int = 2            # residual blocks in encoder and decoder
-    dead_threshold: float = 1.0  # an entry whose EMA count falls below this is restarted (0 = never)
-
-    def __post_init__(self):
-        if self.size % STRIDE or self.size < 2 * STRIDE:
-            raise InputError(f"The frame size must be a multiple of {STRIDE} and at least {2 * STRIDE} (got {self.size}).")
-        if self.n_parts < 1 or self.embed_dim % self.n_parts:
-            raise InputError(f"embed_dim ({self.embed_dim}) must be divisible by n_parts ({self.n_parts}).")
-        if self.codebook_size < 2 or self.channels < 1:
-            raise InputError("codebook_size must be at least 2 and channels at least 1.")
-        if not 0.0 < self.decay < 1.0:
-            raise InputError("decay must lie in (0, 1).")
-
-    @property
-    def latent(self) -> int:
-        return self.size // STRIDE
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "VQVAEConfig":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+def _widths(cfg: VQVAEConfig) -> list[int]:
+    """Channels along the strided convolutions: 1 → c/2 (… c/2) → c, one stride-2 step per factor 2."""
+    n = int(math.log2(cfg.downsample))
+    half = cfg.channels // 2 or 1
+    return [1] + [half] * (n - 1) + [cfg.channels]
 
 
 class ResBlock(nn.Module):
@@ -81,31 +51,32 @@ class ResBlock(nn.Module):
 
 
 class Encoder(nn.Module):
-    """(B, 1, H, W) in [0, 1] → (B, D, H/4, W/4)."""
+    """(B, 1, H, W) in [0, 1] → (B, D, H/f, W/f)."""
 
     def __init__(self, cfg: VQVAEConfig):
         super().__init__()
-        c = cfg.channels
-        self.net = nn.Sequential(
-            nn.Conv2d(1, c // 2 or 1, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(c // 2 or 1, c, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(c, c, 3, padding=1), *[ResBlock(c) for _ in range(cfg.n_res)], nn.ReLU(),
-            nn.Conv2d(c, cfg.embed_dim, 1))
+        c, w = cfg.channels, _widths(cfg)
+        down = []
+        for a, b in zip(w[:-1], w[1:]):
+            down += [nn.Conv2d(a, b, 4, stride=2, padding=1), nn.ReLU()]
+        self.net = nn.Sequential(*down, nn.Conv2d(c, c, 3, padding=1), *[ResBlock(c) for _ in range(cfg.n_res)],
+                                 nn.ReLU(), nn.Conv2d(c, cfg.embed_dim, 1))
 
     def forward(self, x):
         return self.net(x)
 
 
 class Decoder(nn.Module):
-    """(B, D, h, w) → (B, 1, 4h, 4w) logits-free reconstruction (no squashing; clamp for display)."""
+    """(B, D, h, w) → (B, 1, f·h, f·w) reconstruction (no squashing; clamp for display)."""
 
     def __init__(self, cfg: VQVAEConfig):
         super().__init__()
-        c = cfg.channels
-        self.net = nn.Sequential(
-            nn.Conv2d(cfg.embed_dim, c, 3, padding=1), *[ResBlock(c) for _ in range(cfg.n_res)], nn.ReLU(),
-            nn.ConvTranspose2d(c, c // 2 or 1, 4, stride=2, padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(c // 2 or 1, 1, 4, stride=2, padding=1))
+        c, w = cfg.channels, _widths(cfg)[::-1]
+        up = []
+        for a, b in zip(w[:-1], w[1:]):
+            up += [nn.ReLU(), nn.ConvTranspose2d(a, b, 4, stride=2, padding=1)]
+        self.net = nn.Sequential(nn.Conv2d(cfg.embed_dim, c, 3, padding=1), *[ResBlock(c) for _ in range(cfg.n_res)],
+                                 *up)
 
     def forward(self, z):
         return self.net(z)
@@ -229,73 +200,11 @@ def psnr(a, b, data_range: float = 1.0) -> float:
     return math.inf if mse == 0 else 10.0 * math.log10(data_range ** 2 / mse)
 
 
-class FrameSampler:
-    """Random single frames for VQ-VAE training: Moving MNIST (train digits) or the given clips."""
-
-    def __init__(self, size: int, clips: np.ndarray | None = None):
-        self.size, self.clips = size, clips
-        if clips is not None and (clips.ndim != 4 or clips.shape[-2:] != (size, size)):
-            raise InputError(f"Training clips must be (N, T, {size}, {size}) uint8 arrays.")
-
-    def frames(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        if self.clips is None:
-            from .mnist import moving_mnist
-
-            seqs = moving_mnist(n, seed=rng, split="train", size=self.size)
-            return seqs[np.arange(n), rng.integers(0, seqs.shape[1], n)]
-        i = rng.integers(0, self.clips.shape[0], n)
-        t = rng.integers(0, self.clips.shape[1], n)
-        return self.clips[i, t]
-
-
-class VQVAETask:
-    """The frame VQ-VAE on the shared trainer (one model, one Adam)."""
-
-    kind = KIND
-    format_version = FORMAT_VERSION
-
-    def __init__(self, config: VQVAEConfig, clips: np.ndarray | None = None):
-        self.cfg = config
-        self.sampler = FrameSampler(config.size, clips)
-        self._check = None
-
-    def config_dict(self) -> dict:
-        return self.cfg.to_dict()
-
-    def build(self, device, train: TrainConfig):
-        net = VQVAE(self.cfg).to(device)
-        return {"vqvae": net}, {"vqvae": torch.optim.Adam(net.parameters(), lr=train.lr)}
-
-    def sample(self, batch_size: int, rng: np.random.Generator):
-        return to_float(self.sampler.frames(batch_size, rng))
-
-    def train_step(self, batch, step: int, ctx: StepContext) -> dict[str, float]:
-        x = ctx.to_device(batch)
-        opt = ctx.opts["vqvae"]
-        opt.zero_grad(set_to_none=True)
-        with ctx.autocast():
-            rec, _, commit = ctx.nets["vqvae"](x)
-        rec_loss = F.mse_loss(rec.float(), x)
-        ctx.backward(rec_loss + self.cfg.beta * commit)
-        ctx.step(opt)
-        return {"rec": rec_loss.item(), "commit": commit.item()}
-
-    def check(self, step: int, ctx: StepContext) -> dict[str, float]:
-        """Reconstruction PSNR and codebook use on 16 fixed validation frames (train digits, own seed)."""
-        if self._check is None:
-            self._check = to_float(self.sampler.frames(16, np.random.default_rng(987_654)))
-        net = ctx.raw["vqvae"].eval()
-        x = self._check.to(ctx.device)
-        codes = net.encode(x)
-        used = np.mean([codes[:, c].unique().numel() / self.cfg.codebook_size for c in range(self.cfg.n_parts)])
-        return {"psnr": psnr(net.decode(codes), x), "code_use": float(used)}
-
-
-def load_vqvae(path, device="cpu") -> tuple[VQVAE, dict]:
-    """A VQ-VAE (eval mode) from a checkpoint or exported model; also the checkpoint dict."""
-    from ..train import load_checkpoint
-
-    ck = load_checkpoint(path, kind=KIND, max_version=FORMAT_VERSION)
-    net = VQVAE(VQVAEConfig.from_dict(ck["config"]))
-    net.load_state_dict({k: v.float() for k, v in ck["models"]["vqvae"].items()})
-    return net.to(device).eval(), ck
+def code_usage_bits(codes: torch.Tensor, codebook_size: int) -> float:
+    """Entropy in bits of the codes' usage (B, n_c, h, w), per part, averaged over the parts (≤ log2 K)."""
+    out = []
+    for c in range(codes.shape[1]):
+        p = torch.bincount(codes[:, c].reshape(-1).cpu(), minlength=codebook_size).double()
+        p = p[p > 0] / p.sum()
+        out.append(float(-(p * p.log2()).sum()))
+    return float(np.mean(out))
