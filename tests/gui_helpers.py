@@ -42,3 +42,16 @@ def generate_volumes(qtbot, tab):
         assert tab.start_generate()
     qtbot.waitUntil(lambda: not tab.jobs.busy, timeout=JOB_MS)
     return [v.copy() for v in tab.result.volumes]
+
+
+def assert_scene_drawn(view3d, scene) -> None:
+    """The 3D view exists (these tests run with a display: Xvfb in CI) and draws ``scene``, not a blank view.
+
+    A view that could not start fails here with its reason, instead of the 3D checks being dropped."""
+    import numpy as np
+
+    assert view3d.available, f"no 3D view under a display: {view3d.error}"
+    assert view3d.scene is scene
+    img = view3d.screenshot()
+    assert img is not None and img.ndim == 3
+    assert len(np.unique(img.reshape(-1, img.shape[-1]), axis=0)) > 50  # a shaded rock, not the background

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from gui_helpers import JOB_MS, generate_volumes, require_gui_and_torch, show_tab
+from gui_helpers import JOB_MS, assert_scene_drawn, generate_volumes, require_gui_and_torch, show_tab
 
 torch = require_gui_and_torch()
 
@@ -164,8 +164,8 @@ def test_generate_reproduce_compare_export(tab3d, qtbot, model_file, tmp_path, e
     assert not np.array_equal(vols[0], vols[1])
     assert "1234" in tab.gen_label.text() and "class minus" in tab.gen_label.text()
     assert tab.slices.views[0]._volume is tab.result.volumes[0]
-    if tab.view3d.available:
-        assert tab.view3d.scene is tab._scenes[0] and tab.view3d.scene.shape == (32, 32, 32)
+    assert_scene_drawn(tab.view3d, tab._scenes[0])
+    assert tab.view3d.scene.shape == (32, 32, 32)
     with qtbot.waitSignal(tab.sceneReady, timeout=JOB_MS, check_params_cb=lambda i: i == 1):
         tab.real_combo.setCurrentIndex(1)
     assert tab.slices.views[0]._volume is tab.result.volumes[1]
