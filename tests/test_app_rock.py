@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from gui_helpers import JOB_MS, generate_volumes, require_gui_and_torch, show_tab
+from gui_helpers import JOB_MS, assert_scene_drawn, generate_volumes, require_gui_and_torch, show_tab
 
 require_gui_and_torch()
 
@@ -92,8 +92,8 @@ def test_generate_switch_and_export(main_window, rock, qtbot, slice_png, tmp_pat
         tab.real_combo.setCurrentIndex(1)
     assert tab.slices.volume() is tab.result.volumes[1]
     assert "realisation 2" in tab.match_label.text()
-    if tab.view3d.available:
-        assert tab.view3d.scene is tab._scenes[1] and tab.view3d.scene.shape == (16, 24, 24)
+    assert_scene_drawn(tab.view3d, tab._scenes[1])
+    assert tab.view3d.scene.shape == (16, 24, 24)
 
     # same seed → same volumes
     again = generate(qtbot, tab)
