@@ -19,7 +19,7 @@ model exists in resources/models/rock_berea.pt):
 * slicegan: a SliceGAN-sized generator (Kench & Cooper 2021): five ConvTranspose3d, kernel 4,
   stride 2, padding [2, 2, 2, 2, 3], channels 32 → 1024 → 512 → 128 → 32 → 2, BatchNorm + ReLU,
   softmax over the two phases; latent 32 × l³ with l = (size + 64) / 32 (4³ → 64³).
-* dcgan: the Mosser et al. 2017 baseline (core.rock.baseline, default config nz 512, ngf 64).
+* dcgan: the Mosser et al. 2017 baseline (core.volumes.baseline, default config nz 512, ngf 64).
 
 Each measurement runs in a fresh subprocess (one warm-up generation at 32³ first, so one-off
 library start-up is not timed); peak memory is that process's ``ru_maxrss`` (whole process:
@@ -128,7 +128,7 @@ def _child(model: str, size: int, device: str, cap_gib: float) -> dict:
         params = sum(p.numel() for p in slicegan_generator(64)[0].parameters())
         info["weights"] = "untrained (SliceGAN sizes)"
     else:
-        from core.rock.baseline import BaselineModel, DCGANConfig, generate_baseline
+        from core.volumes.baseline import BaselineModel, DCGANConfig, generate_baseline
 
         bm = BaselineModel.from_config(DCGANConfig(), seed=0, device=dev)
         info["weights"] = "untrained, default DCGANConfig"

@@ -18,9 +18,9 @@ from scipy import ndimage  # noqa: E402
 from core.io import read_volume, write_volume  # noqa: E402
 from core.rock import RockGANConfig, RockGANTask  # noqa: E402
 from core.errors import InputError  # noqa: E402
-from core.rock.data import random_crops  # noqa: E402
 from core.rock.gui_support import SHARED_ROCKS, heldout_crops, shared_rock_path  # noqa: E402
 from core.train import TrainConfig, fit, load_checkpoint  # noqa: E402
+from core.volumes.crops import random_crops  # noqa: E402
 
 TINY = RockGANConfig(channels=4, z_channels=4, d_channels=4, crop=16)
 

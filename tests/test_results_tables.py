@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.rock.evaluate import draw_hists, hist_edges, new_figure
+from core.volumes.figures import draw_hists, hist_edges, new_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,10 +13,11 @@ from scipy import ndimage
 
 from core.errors import InputError
 from core.io import read_volume
-from core.rock import (CropSampler, RockGANConfig, RockGANTask, RockModel, generate, load_model,
-                       load_training_volumes, training_part)
+from core.rock import RockGANConfig, RockGANTask, RockModel, generate, load_model
 from core.rock.cli import main as rock_main
 from core.train import LAST, TrainConfig, fit, load_checkpoint, read_log, save_checkpoint
+from core.volumes.crops import CropSampler
+from core.volumes.split import load_training_volumes, training_part
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]

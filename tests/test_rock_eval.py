@@ -1,4 +1,4 @@
-"""DCGAN baseline (core.rock.baseline), held-out evaluation (core.rock.evaluate) and its CLI."""
+"""DCGAN baseline (core.volumes.baseline), held-out evaluation (core.rock.evaluate, core.volumes) and its CLI."""
 
 import json
 import sys
@@ -14,11 +14,13 @@ from core.compare import compare_sets
 from core.errors import Cancelled, InputError
 from core.jobs import TaskState
 from core.rock import RockGANConfig, RockModel, load_model
-from core.rock.baseline import (KIND, BaselineModel, DCGANConfig, DCGANDiscriminator, DCGANTask,
-                                generate_baseline, latent_size, load_baseline)
+from core.volumes.baseline import (KIND, BaselineModel, DCGANConfig, DCGANDiscriminator, DCGANTask,
+                                   generate_baseline, latent_size, load_baseline)
 from core.rock.eval_cli import main as eval_main
-from core.rock.evaluate import (PROPERTIES, correlation_length, evaluate, rebuild_table, sample_heldout_crops)
+from core.rock.evaluate import evaluate, rebuild_table
 from core.train import LAST, TrainConfig, fit, load_checkpoint, read_log, save_checkpoint
+from core.volumes.crops import sample_heldout_crops
+from core.volumes.measure import PROPERTIES, correlation_length
 
 torch.set_num_threads(1)
 TINY_B = DCGANConfig(nz=8, ngf=4, ndf=4, crop=16)
@@ -247,7 +249,8 @@ def test_evaluate_cancel_and_cli(tiny_setup, capsys):
 
 def test_porosity_profile_shows_pores_fading_away_from_the_slice():
     """The fault Table 1 missed: porous near the central plane, empty at the faces."""
-    from core.rock.evaluate import profile_section, profile_stats, sample_properties
+    from core.rock.evaluate import profile_section, profile_stats
+    from core.volumes.measure import sample_properties
 
     z = np.abs(np.arange(32) - 16)[:, None, None]
     rng = np.random.default_rng(0)
@@ -266,7 +269,7 @@ def test_porosity_profile_shows_pores_fading_away_from_the_slice():
 def test_measure_set_in_worker_processes_gives_the_same_values():
     """--workers: the samples measured in processes are the single-process values, in order (NaN-free
     keys compared exactly), a cancel stops between volumes, and a bad count is refused."""
-    from core.rock.evaluate import LazyVolumes, measure_set
+    from core.volumes.measure import LazyVolumes, measure_set
 
     vols = [blobs((24, 24, 24), seed=s, level=lv) for s, lv in ((0, 0.5), (1, 0.55), (2, 0.6))]
     one = measure_set(vols, 2.0, True, TaskState(), "t", workers=1)

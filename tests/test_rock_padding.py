@@ -8,10 +8,11 @@ import torch
 from scipy import ndimage
 
 from core.errors import InputError
-from core.rock import CropSampler, RockGANConfig, RockModel, generate, load_model
+from core.rock import RockGANConfig, RockModel, generate, load_model
 from core.rock.model import Discriminator, Encoder, Generator
 from core.rock.task import FORMAT_VERSION, KIND
 from core.rock.tiled import TiledGenerator
+from core.volumes.crops import CropSampler
 from core.train import save_checkpoint
 
 torch.set_num_threads(1)

@@ -63,7 +63,7 @@ def test_half_precision_export_loads(tmp_path, run):
 
 
 def test_export_of_the_dcgan_baseline_keeps_only_its_generator(tmp_path):
-    from core.rock.baseline import DCGANConfig, DCGANTask, generate_baseline, load_baseline
+    from core.volumes.baseline import DCGANConfig, DCGANTask, generate_baseline, load_baseline
 
     rng = np.random.default_rng(1)
     vol = (rng.random((24, 24, 24)) < 0.3).astype(np.uint8)

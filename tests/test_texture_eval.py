@@ -11,7 +11,7 @@ from scipy import ndimage
 from core.cli import main
 from core.errors import Cancelled, InputError
 from core.jobs import TaskState
-from core.rock.baseline import BaselineModel, DCGANConfig
+from core.volumes.baseline import BaselineModel, DCGANConfig
 from core.texture import TextureGANConfig, TextureModel, noise_planes
 from core.texture.evaluate import build_markdown, class_check, evaluate, rebuild_table
 from core.train import save_checkpoint

@@ -5,7 +5,7 @@ Right: the realisations (3D + three slices with the input slice marked), the pro
 with KL against a reference, and the live training losses.
 
 All compute runs in worker threads (``app.worker.TaskRunner``) through the Qt-free functions of
-``core.rock.gui_support``; worker signals go to bound slots of this tab (GUI thread).
+``core.rock.gui_support`` and ``core.volumes``; worker signals go to bound slots of this tab (GUI thread).
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ from core.errors import InputError
 from core.io import IMAGE_SUFFIXES, read_image
 from core.render import SceneData
 from core.rock.config import MIN_SLICE, RockGANConfig
-from core.rock.gui_support import (SHARED_ROCKS, Comparison, GenerateOutput, compare_job, export_volumes,
-                                   generate_volumes, realisation_metadata, rock_voxel_size, shared_data_dir,
-                                   shared_rock_path, train_from_form)
+from core.rock.gui_support import (SHARED_ROCKS, GenerateOutput, compare_job, generate_volumes, realisation_metadata,
+                                   rock_voxel_size, shared_rock_path, train_from_form)
+from core.volumes.export import export_volumes
+from core.volumes.reference import Comparison
+from core.volumes.split import shared_data_dir
 
 from ..settings import KEY_OPEN_DIR, default_run_dir, get_str, last_dir, set_last_dir
 from ..widgets.form_helpers import spin as _spin

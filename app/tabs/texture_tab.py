@@ -8,7 +8,7 @@ property histograms with KL against a reference (held-out crops of the shared ro
 name, the example volume or the Inspect volume), and the live training losses.
 
 All compute runs in worker threads (``app.worker.TaskRunner``) through the Qt-free job functions at
-the top of this module, which only compose ``core.texture`` / ``core.rock`` / ``core.io`` calls
+the top of this module, which only compose ``core.texture`` / ``core.volumes`` / ``core.io`` calls
 taking a ``TaskState``; worker signals go to bound slots of this tab (GUI thread).
 """
 
@@ -107,7 +107,7 @@ def class_rock(name: Optional[str]) -> Optional[str]:
 
 def shared_class_path(name: Optional[str]) -> Optional[Path]:
     """The shared volume of the rock a class is named after, if it is here."""
-    from core.rock.gui_support import shared_data_dir
+    from core.volumes.split import shared_data_dir
 
     rock = class_rock(name)
     base = shared_data_dir()
@@ -118,7 +118,7 @@ def shared_class_path(name: Optional[str]) -> Optional[Path]:
 
 
 def class_voxel_size(name: Optional[str]) -> Optional[float]:
-    from core.rock.evaluate import KNOWN_VOXEL_UM
+    from core.volumes.split import KNOWN_VOXEL_UM
 
     rock = class_rock(name)
     if rock is None:
@@ -213,9 +213,10 @@ def compare_job(volumes, kind: str, *, cls: Optional[str] = None, array: Optiona
                 array_label: str = "the volume", n_ref: int = 20, seed: int = 0, voxel_size_um: float = 1.0,
                 permeability: bool = False, state: TaskState | None = None):
     """Reference crops of the realisations' shape ('heldout' crops of the shared rock named like class
-    ``cls``, or 'volume' = crops of ``array``), then ``core.rock.gui_support.compare_properties`` (KL)."""
-    from core.rock.evaluate import heldout_start, sample_heldout_crops
-    from core.rock.gui_support import compare_with_reference, read_cached
+    ``cls``, or 'volume' = crops of ``array``), then ``core.volumes.reference.compare_properties`` (KL)."""
+    from core.volumes.crops import sample_heldout_crops
+    from core.volumes.reference import compare_with_reference, read_cached
+    from core.volumes.split import heldout_start
 
     def heldout(shape, st):
         path = shared_class_path(cls)
@@ -234,12 +235,12 @@ def compare_job(volumes, kind: str, *, cls: Optional[str] = None, array: Optiona
 def export_job(paths, sources, metadatas, *, voxel_size_um: float = 1.0, state: TaskState | None = None) -> list:
     """Write each realisation (an array, or a TIFF written by generate_files) to ``paths``.
 
-    Arrays go through ``core.rock.gui_support.export_volumes`` (metadata in the TIFF, or in
+    Arrays go through ``core.volumes.export.export_volumes`` (metadata in the TIFF, or in
     ``<file>.json`` beside NPY/STL). A generated TIFF is copied as is to a .tif, otherwise read
     (within the memory budget) and converted.
     """
     from core.io import atomic_path, read_volume
-    from core.rock.gui_support import export_volumes
+    from core.volumes.export import export_volumes
 
     state = ensure_state(state)
     out = []

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
 from core.io import numbered_paths
 from core.jobs import new_seed
 from core.render import SceneData, prepare_scene
-from core.rock.gui_support import shared_data_dir
+from core.volumes.split import shared_data_dir
 
 from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, last_dir, set_last_dir
 from ..widgets.form_helpers import page, side_panel_layout, spin
@@ -80,7 +80,7 @@ def tiff_heldout_shape(path) -> Optional[tuple]:
     """(z, y, x) of the held-out part of a shared TIFF volume, read from its header only."""
     import tifffile
 
-    from core.rock.evaluate import heldout_start
+    from core.volumes.split import heldout_start
 
     try:
         with tifffile.TiffFile(str(path)) as f:

@@ -1,7 +1,7 @@
 """Property comparison panel: histograms of realisations vs a reference, and a KL table.
 
-Filled from a ``Comparison`` (``core.rock.gui_support`` / texture ``compare_job``) whose ``rows()`` are
-(label, unit, (mean, sd, n) of realisations, (mean, sd, n) of reference, KL or None, note).
+Filled from a ``Comparison`` (``core.volumes.reference``, via the rock / texture ``compare_job``) whose
+``rows()`` are (label, unit, (mean, sd, n) of realisations, (mean, sd, n) of reference, KL or None, note).
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ class PropertyHistograms(QWidget):
         self.canvas.draw_idle()
 
     def show_comparison(self, comp) -> None:
-        """Draw a ``core.rock.gui_support.Comparison``."""
+        """Draw a ``core.volumes.reference.Comparison``."""
         self.figure.clear()
         props = comp.properties
         cols = len(props) if len(props) <= 3 else 2

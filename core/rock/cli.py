@@ -133,7 +133,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_train_baseline(args) -> int:
-    from .baseline import DCGANConfig, train_baseline
+    from ..volumes.baseline import DCGANConfig, train_baseline
 
     cfg = DCGANConfig(nz=args.nz, ngf=args.channels, ndf=args.d_channels, crop=args.crop)
     return _run_training(args, train_baseline, cfg)
@@ -142,8 +142,8 @@ def cmd_train_baseline(args) -> int:
 def cmd_export(args) -> int:
     from ..shipped import resolve_model
     from ..train.export import export_verified
-    from .baseline import KIND as DCGAN_KIND
-    from .baseline import load_baseline
+    from ..volumes.baseline import KIND as DCGAN_KIND
+    from ..volumes.baseline import load_baseline
     from .load import load_model
     from .task import KIND
 

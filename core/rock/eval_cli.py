@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 from ..cli import positive_float, positive_int, seed_int
+from ..volumes.cliargs import add_workers_option
 
 
 def add_eval_parsers(rock_sub) -> None:
@@ -38,13 +39,6 @@ def add_eval_parsers(rock_sub) -> None:
     add_workers_option(p)
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=cmd_eval)
-
-
-def add_workers_option(p) -> None:
-    """``--workers N``: processes that measure the samples (rock and texture eval)."""
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="processes that measure the samples, e.g. the number of cores (default 1; the results "
-                        "are the same)")
 
 
 def cmd_eval(args) -> int:

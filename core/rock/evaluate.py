@@ -21,146 +21,24 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from .. import __version__
-from ..compare import BINS, N_BOOTSTRAP, compare_sets, markdown_table
-from ..errors import InputError
+from ..compare import N_BOOTSTRAP, compare_sets, markdown_table
 from ..jobs import TaskState, ensure_state
-from .data import TRAIN_Z_LIMITS, random_crops
-
-# Volumes whose every voxel was trained on (or may have been): never evaluated on.
-NO_HELDOUT = {"berea_200_dns": "it is the crop [100:300]³ of berea_400.tif, inside berea_400's training part (z < 300)"}
-
-# Voxel sizes of the shared volumes (../shared/data/README.md), with the caveat to state.
-KNOWN_VOXEL_UM = {
-    "berea_400": (5.345, None),
-    "ketton_256": (3.0, "ketton_256: the source does not state the voxel size; 3.0 µm is assumed."),
-    "bentheimer_500": (3.0035, "bentheimer_500: the voxel size is not documented; 3.0035 µm is assumed."),
-}
-
-#: Scalar properties in the tables: key -> (label, unit).
-PROPERTIES = {
-    "porosity": ("Porosity", "-"),
-    "permeability_mD": ("Permeability, mean of x, y, z", "mD"),
-    "s2_corr_length": ("S2 correlation length, mean of z, y, x", "voxels"),
-    "surface_area_density": ("Surface area density", "µm⁻¹"),
-    "euler_density": ("Euler characteristic density", "µm⁻³"),
-}
-
-SET_LABELS = {"real": "real (held-out)", "ours": "ours", "baseline": "baseline (DCGAN)",
-              "real_control": "real, 2nd draw"}
-COLORS = {"real": "black", "ours": "tab:blue", "baseline": "tab:red", "real_control": "tab:gray"}
-
-
-def volume_stem(path) -> str:
-    return Path(str(path)).name.split(".")[0].lower()
+from ..volumes.crops import sample_heldout_crops
+from ..volumes.figures import COLORS, draw_hists, hist_edges, new_figure
+from ..volumes.measure import PROPERTIES, LazyVolumes, measure_set
+from ..volumes.split import heldout_start, resolve_voxel, volume_stem
+from ..volumes.tables import (SET_LABELS, EvalResult, finite_values, mean_cell, method_notes, progress_bounds,
+                              sample_counts, sample_seed, write_results)
 
 
 def rock_name(path) -> str:
     """'berea_400.tif' -> 'berea' (for the default output folder docs/results/rock_<rock>/)."""
     return volume_stem(path).split("_")[0] or "volume"
-
-
-# --------------------------------------------------------------------------------------------
-# held-out crops
-# --------------------------------------------------------------------------------------------
-
-def heldout_start(name: str, heldout_z: int | None = None) -> int:
-    """First z of the held-out part of the volume called ``name``.
-
-    Shared volumes use the binding split (``TRAIN_Z_LIMITS``); an explicit ``heldout_z`` may only
-    move the start further from the training part. Any other volume needs ``heldout_z`` (the
-    caller says which part was never trained on).
-    """
-    stem = volume_stem(name)
-    if stem in NO_HELDOUT:
-        raise InputError(f"{Path(str(name)).name} has no held-out part: {NO_HELDOUT[stem]}.")
-    limit = TRAIN_Z_LIMITS.get(stem)
-    if limit is None:
-        if heldout_z is None:
-            raise InputError(f"{Path(str(name)).name} is not one of the shared volumes "
-                             f"({', '.join(TRAIN_Z_LIMITS)}); say where its held-out part starts (heldout_z).")
-        return int(heldout_z)
-    if heldout_z is not None and int(heldout_z) < limit:
-        raise InputError(f"{Path(str(name)).name}: z < {limit} is training data; the held-out part starts at "
-                         f"z = {limit} (asked for {int(heldout_z)}).")
-    return limit if heldout_z is None else int(heldout_z)
-
-
-def sample_heldout_crops(array: np.ndarray, name: str, n: int, size: int, rng: np.random.Generator, *,
-                         heldout_z: int | None = None) -> tuple[list[np.ndarray], list[tuple[int, int, int]]]:
-    """``n`` random ``size``³ crops lying entirely in z ≥ held-out start (overlaps allowed).
-
-    Returns the crops (views into ``array``) and their corner (z, y, x) in the full volume. No
-    flips or rotations: the crops are the rock as scanned. InputError when the held-out part is
-    smaller than one crop.
-    """
-    n, size = int(n), int(size)
-    if n < 1 or size < 1:
-        raise InputError("The number of crops and their size must both be at least 1.")
-    z0 = heldout_start(name, heldout_z)
-    return random_crops(array, (size,) * 3, n, rng, z0=z0, what=f"{Path(str(name)).name}: the held-out part (z ≥ {z0})",
-                        purpose=f"{size}³ crops")
-
-
-# --------------------------------------------------------------------------------------------
-# per-sample properties
-# --------------------------------------------------------------------------------------------
-
-def correlation_length(s2: np.ndarray, phi: float) -> float:
-    """Lag (voxels) where the normalised autocovariance (S2(r) − φ²)/(φ − φ²) first falls to 1/e,
-    linearly interpolated; the largest lag when it never does within the curve; NaN for φ ∈ {0, 1}."""
-    var = phi - phi * phi
-    if var <= 0:
-        return float("nan")
-    c = (np.asarray(s2, dtype=np.float64) - phi * phi) / var
-    target = math.exp(-1.0)
-    below = np.flatnonzero(c <= target)
-    if below.size == 0:
-        return float(len(c) - 1)
-    i = int(below[0])
-    if i == 0:
-        return 0.0
-    c0, c1 = c[i - 1], c[i]
-    return float(i - 1 + (c0 - target) / (c0 - c1)) if c0 != c1 else float(i)
-
-
-def sample_properties(vol: np.ndarray, voxel_size_um: float, *, permeability: bool = True,
-                      state: TaskState | None = None) -> dict[str, Any]:
-    """The scalar properties of the tables plus the S2 curves and per-axis values of one volume."""
-    from ..properties import measure
-
-    size = min(vol.shape)
-    rep = measure(vol, voxel_size_um, permeability=permeability, s2_max_r=size // 2, state=state)
-    phi = float(rep.porosity)
-    axes = ("z", "y", "x")
-    cl = {k: correlation_length(rep.s2[k], phi) for k in axes}
-    out: dict[str, Any] = {
-        "porosity": phi,
-        "surface_area_density": float(rep.minkowski["surface_area_density"]),
-        "euler_density": float(rep.minkowski["euler_density"]),
-        "s2_corr_length": float(np.mean([cl[k] for k in axes])),
-        "s2_corr_length_axes": cl,
-        "s2": {k: [float(f"{v:.6g}") for v in rep.s2[k]] for k in axes},
-        "permeability_mD": float("nan"),
-        "permeability_axes_mD": None,
-        "permeability_spans": None,
-        # porosity of every plane along axis 0 (z, the axis our volumes are generated along): Table 1
-        # averages over the crop and hid volumes whose pores vanished away from the slice
-        "porosity_profile_z": [round(float(v), 5) for v in vol.reshape(vol.shape[0], -1).mean(1)],
-    }
-    if rep.permeability_mD is not None:
-        kx = {k: float(rep.permeability_mD[k]) for k in ("x", "y", "z")}
-        out["permeability_axes_mD"] = kx
-        out["permeability_spans"] = {k: bool(v) for k, v in (rep.permeability_spans or {}).items()}
-        out["permeability_mD"] = float(np.mean(list(kx.values())))
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -171,10 +49,6 @@ def slice_axis(model) -> int:
     """The array axis our model's input slice is taken across (read from the model config;
     the rock GAN conditions on the central z-slice, axis 0, unless its config says otherwise)."""
     return int(getattr(model.config, "slice_axis", 0))
-
-
-def sample_seed(seed: int, stream: int, i: int) -> int:
-    return int(np.random.SeedSequence([int(seed), stream, i]).generate_state(1)[0]) & 0x7FFFFFFF
 
 
 def generate_ours_for(model, crop: np.ndarray, seed: int, *, paste: bool = False) -> tuple[np.ndarray, float]:
@@ -193,97 +67,6 @@ def generate_ours_for(model, crop: np.ndarray, seed: int, *, paste: bool = False
 # evaluation
 # --------------------------------------------------------------------------------------------
 
-@dataclass
-class EvalResult:
-    """Where the outputs went, the comparisons and all raw values (as written to the JSON)."""
-
-    out_dir: Path
-    table_path: Path
-    json_path: Path
-    figures: list[Path]
-    markdown: str
-    data: dict = field(default_factory=dict)
-
-
-def resolve_voxel(vol, name: str, voxel_size_um: float | None) -> tuple[float, list[str]]:
-    if voxel_size_um is not None:
-        return float(voxel_size_um), []
-    known = KNOWN_VOXEL_UM.get(volume_stem(name))
-    if known:
-        return known[0], [known[1]] if known[1] else []
-    if vol.voxel_size_um:
-        return float(vol.voxel_size_um), []
-    return 1.0, ["The volume does not give a voxel size; 1 µm is used (densities and permeability scale with it)."]
-
-
-class LazyVolumes:
-    """A sequence of ``n`` volumes made on demand by ``make(i)`` (each once, in order, when
-    ``measure_set`` comes to it): generated samples are measured as they are made, so memory holds
-    a few volumes, not all of them."""
-
-    def __init__(self, n: int, make):
-        self.n, self.make = int(n), make
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, i: int) -> np.ndarray:
-        return self.make(i)
-
-
-def measure_set(vols, voxel, permeability, st: TaskState, label: str, workers: int = 1) -> list[dict]:
-    """``sample_properties`` of every volume of ``vols`` (a list or LazyVolumes), in order; ``workers``
-    > 1 measures in that many processes (the values are the same: each volume is measured alone),
-    with at most two volumes per process waiting; cancellable between volumes."""
-    n = len(vols)
-    if int(workers) < 1:
-        raise InputError(f"Use at least 1 worker process (got {workers}).")
-    workers = max(1, min(int(workers), n))
-    if workers == 1:
-        out = []
-        for i in range(n):
-            st.report(i / n, f"Measuring {label} {i + 1}/{n}")
-            out.append(sample_properties(vols[i], voxel, permeability=permeability,
-                                         state=st.sub(i / n, (i + 1) / n)))
-        st.report(1.0, f"{label} measured")
-        return out
-    import concurrent.futures as cf
-    import multiprocessing as mp
-
-    st.report(0.0, f"Measuring {label} 1/{n} ({workers} processes)")
-    results: list = [None] * n
-    # spawn, not fork: the parent has torch's and OpenMP's threads running
-    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                  initializer=_one_thread)
-    try:
-        pending: dict = {}
-        made = done = 0
-        while done < n:
-            while made < n and len(pending) < 2 * workers:
-                st.check()
-                pending[pool.submit(_measure_one, np.ascontiguousarray(vols[made]), voxel, permeability)] = made
-                made += 1
-            finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            for fut in finished:
-                results[pending.pop(fut)] = fut.result()
-                done += 1
-            st.report(done / n, f"Measuring {label} {min(done + 1, n)}/{n} ({workers} processes)")
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    st.report(1.0, f"{label} measured")
-    return results
-
-
-def _one_thread() -> None:
-    """Worker start-up: one thread per process (the processes are the parallelism)."""
-    import torch
-
-    torch.set_num_threads(1)
-
-
-def _measure_one(vol: np.ndarray, voxel: float, permeability: bool) -> dict:
-    return sample_properties(vol, voxel, permeability=permeability)
-
 
 def evaluate(model_ours, model_baseline, volume_path, n: int = 200, size: int = 64, seed: int = 0,
              permeability: bool = True, state: TaskState | None = None, *, out_dir=None,
@@ -301,7 +84,7 @@ def evaluate(model_ours, model_baseline, volume_path, n: int = 200, size: int = 
     ``workers``: processes that measure the volumes (the results do not depend on it).
     """
     from ..io import read_volume
-    from .baseline import BaselineModel, generate_baseline, load_baseline
+    from ..volumes.baseline import BaselineModel, generate_baseline, load_baseline
     from .load import RockModel, load_model
 
     st = ensure_state(state)
@@ -387,58 +170,6 @@ def evaluate(model_ours, model_baseline, volume_path, n: int = 200, size: int = 
     data["comparisons"] = [c.to_dict() for c in comps]
 
     return write_results(EvalResult, out, data, md, write_figures, st)
-
-
-def sample_counts(n, size, seed) -> tuple[int, int, int]:
-    """``n``, ``size`` and ``seed`` as ints; InputError below 4 samples per set."""
-    n, size, seed = int(n), int(size), int(seed)
-    if n < 4:
-        raise InputError("Use at least 4 samples per set (the real-vs-real floor splits the real set in halves).")
-    return n, size, seed
-
-
-def progress_bounds(weights: dict, start: float, width: float) -> dict:
-    """{set: (from, to)}: consecutive shares of ``width`` after ``start``, in proportion to ``weights``."""
-    total = sum(weights.values())
-    bounds, acc = {}, start
-    for s, weight in weights.items():
-        w = width * weight / total
-        bounds[s] = (acc, acc + w)
-        acc += w
-    return bounds
-
-
-def write_results(result_type, out: Path, data: dict, md: str, figures, st: TaskState):
-    """results.json, table.md and ``figures(data, out)`` into ``out``, as a ``result_type`` (an EvalResult)."""
-    out.mkdir(parents=True, exist_ok=True)
-    json_path = out / "results.json"
-    json_path.write_text(json.dumps(jsonable(data), separators=(",", ":")) + "\n", encoding="utf-8")
-    table_path = out / "table.md"
-    table_path.write_text(md, encoding="utf-8")
-    st.report(0.97, "Plotting")
-    paths = figures(data, out)
-    st.report(1.0, "Done")
-    return result_type(out, table_path, json_path, paths, md, data)
-
-
-def jsonable(o):
-    if isinstance(o, dict):
-        return {str(k): jsonable(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [jsonable(v) for v in o]
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating, float)):
-        f = float(o)
-        return f if math.isfinite(f) else None  # strict JSON; None = not computed
-    if isinstance(o, np.bool_):
-        return bool(o)
-    return o
-
-
-def finite_values(vals) -> np.ndarray:
-    a = np.asarray([np.nan if v is None else v for v in vals], dtype=np.float64)
-    return a[np.isfinite(a)]
 
 
 def _build_markdown(data: dict):
@@ -541,22 +272,6 @@ def profile_section(samples: dict, sets: list[str]) -> list[str]:
     return lines + ["", "Figure: `porosity_profile.png`.", ""]
 
 
-def mean_cell(v: np.ndarray) -> str:
-    """A means-table cell: mean ± std (n) of the finite values ``v``, '– (0)' without any."""
-    return f"{v.mean():.4g} ± {v.std(ddof=1) if v.size > 1 else 0:.2g} ({v.size})" if v.size else "– (0)"
-
-
-def method_notes(real_control: bool, permeability: bool, size: int) -> list[str]:
-    """The table notes on the real 2nd draw ("" without one), permeability and the S2 correlation length."""
-    return ["- real, 2nd draw: an independent draw of held-out crops (what a perfect generator would score at this n)"
-            if real_control else "",
-            "- permeability: pore-network Stokes flow (core.properties.permeability), arithmetic mean of the x, y "
-            "and z values in mD (an axis the pores do not span counts as 0 mD); per-axis values are in results.json"
-            if permeability else "- permeability: not computed (--no-permeability)",
-            "- S2 correlation length: lag where (S2(r) − φ²)/(φ − φ²) first falls to 1/e (interpolated), "
-            f"mean over z, y, x, lags up to {size // 2} voxels"]
-
-
 def _active_properties(data: dict) -> dict:
     """The properties to compare: permeability only when it was computed."""
     return {k: v for k, v in data["properties"].items() if data["permeability"] or k != "permeability_mD"}
@@ -582,51 +297,6 @@ def rebuild_table(json_path) -> str:
 # --------------------------------------------------------------------------------------------
 # figures (Agg canvas only)
 # --------------------------------------------------------------------------------------------
-
-def new_figure(w: float, h: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(w, h), dpi=100)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def hist_edges(vals: dict) -> np.ndarray | None:
-    """Bin edges shared by the sets' histograms of one property; None without values.
-
-    The range is the real sets' range, widened by up to half its span on each side where other sets
-    have values: a few generated outliers (texture permeability up to 345,000 mD against 7,570 real)
-    would otherwise squeeze every real value into the first bin. draw_hists piles what lies beyond
-    into the end bins and says how many.
-    """
-    allv = [v for v in vals.values() if v.size]
-    if not allv:
-        return None
-    real = [v for s, v in vals.items() if s.startswith("real") and v.size]
-    pool, everything = np.concatenate(real or allv), np.concatenate(allv)
-    lo, hi = float(pool.min()), float(pool.max())
-    span = hi - lo
-    lo, hi = max(float(everything.min()), lo - span / 2), min(float(everything.max()), hi + span / 2)
-    if hi <= lo:
-        hi = lo + (abs(lo) * 1e-6 or 1e-12)
-    n = sum(v.size for v in allv)
-    return np.linspace(lo, hi, min(BINS, max(10, int(np.sqrt(n)) * 2)) + 1)
-
-
-def draw_hists(ax, vals: dict, edges: np.ndarray) -> bool:
-    """A step histogram of every set with values ({set: values}) on ``ax``; whether any was drawn.
-    Values beyond the edges are drawn in the end bins and counted in the legend."""
-    drawn = False
-    for s, v in vals.items():
-        if v.size:
-            drawn = True
-            beyond = int(np.count_nonzero((v < edges[0]) | (v > edges[-1])))
-            label = f"{SET_LABELS[s]} (n={v.size}" + (f", {beyond} beyond the axis, in the end bins)" if beyond else ")")
-            ax.hist(np.clip(v, edges[0], edges[-1]), bins=edges, density=True, histtype="step", linewidth=1.6,
-                    color=COLORS[s], label=label, linestyle="--" if s == "real_control" else "-")
-    ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))  # no run-together labels like 10000200003000
-    return drawn
 
 
 def write_figures(data: dict, out: Path) -> list[Path]:

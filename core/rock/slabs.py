@@ -59,7 +59,7 @@ def plan_boxes(z0: int, z1: int, h: int, w: int, budget: int, bpv: int) -> list[
 
 
 def pixel_norm_act(x: torch.Tensor, norm) -> torch.Tensor:
-    """core.rock.model.PixelNorm then LeakyReLU(0.2), in place."""
+    """core.volumes.blocks.PixelNorm then LeakyReLU(0.2), in place."""
     x.mul_(torch.rsqrt(x.square().mean(1, keepdim=True).add_(norm.eps)))
     x.mul_(norm.weight.view(1, -1, 1, 1, 1)).add_(norm.bias.view(1, -1, 1, 1, 1))
     return F.leaky_relu_(x, 0.2)

@@ -13,32 +13,17 @@ D the Lipschitz control the penalty would.
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..train import StepContext, TrainConfig
+from ..train import StepContext, TrainConfig, frozen
+from ..volumes.crops import CropSampler
 from .config import RockGANConfig
-from .data import CropSampler
 from .model import Discriminator, Encoder, Generator, noise_shape
 
 KIND = "rock-gan"
 FORMAT_VERSION = 1
-
-
-@contextlib.contextmanager
-def frozen(module: torch.nn.Module):
-    """No parameter gradients for ``module`` inside (D while G is trained): saves the work."""
-    flags = [p.requires_grad for p in module.parameters()]
-    for p in module.parameters():
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p, f in zip(module.parameters(), flags):
-            p.requires_grad_(f)
 
 
 def porosity_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:

@@ -18,8 +18,8 @@ import torch
 
 from ..errors import InputError
 from ..jobs import TaskState, ensure_state
-from ..rock.data import CropSampler
 from ..train import load_checkpoint, save_checkpoint
+from ..volumes.crops import CropSampler
 from .data import PairSampler
 from .model import Generator, recalibrate_batchnorm
 

@@ -125,7 +125,7 @@ def register(subparsers) -> None:
 
 def add_eval_parser(sub) -> None:
     """``texture eval``: thesis Table 2 on held-out data (core.texture.evaluate)."""
-    from ..rock.eval_cli import add_workers_option
+    from ..volumes.cliargs import add_workers_option
 
     p = sub.add_parser(
         "eval", help="thesis Table 2: ours vs DCGAN baselines vs held-out real crops, per class",

@@ -10,7 +10,8 @@ import torch
 
 from ..errors import InputError
 from ..jobs import TaskState, ensure_state
-from ..rock.data import CropSampler, load_training_volumes
+from ..volumes.crops import CropSampler
+from ..volumes.split import load_training_volumes
 
 VOLUME_FILES = (".tif", ".tiff", ".npy", ".npz")  # what a class folder may hold (RAW needs a shape)
 
@@ -87,7 +88,7 @@ def load_class_volumes(specs: list[ClassSpec], *, pore: str = "auto", state: Tas
 
 
 class PairSampler:
-    """Two random crops of one class per item (flipped/rotated as in core.rock.data.CropSampler).
+    """Two random crops of one class per item (flipped/rotated as in core.volumes.crops.CropSampler).
 
     The class of each item is drawn uniformly, so a class with one small volume is seen as often
     as a class with many large ones; both crops may come from different volumes of the class.

@@ -7,7 +7,7 @@ volumes of that class (each its own seed, code drawn from the class Gaussian), o
 second independent set of real crops (control) and ``n`` unconditional volumes of that class's
 DCGAN baseline, measure every volume and compare the distributions per property and class.
 
-Everything the rock evaluation (core.rock.evaluate, Table 1) defines is reused, not copied: the
+Everything it shares with the rock evaluation (core.rock.evaluate, Table 1) is in core.volumes: the
 held-out crops (``sample_heldout_crops``), the per-sample properties (``sample_properties``:
 porosity, mean permeability of x/y/z, S2 correlation length, surface area and Euler densities),
 the voxel sizes of the shared volumes, and the KL conventions of core.compare (50 bins,
@@ -39,11 +39,14 @@ from .. import __version__
 from ..compare import N_BOOTSTRAP, SMOOTHING_NOTE, compare_sets
 from ..errors import InputError
 from ..jobs import TaskState, ensure_state
-from ..rock.evaluate import (PROPERTIES, SET_LABELS, EvalResult, draw_hists, finite_values, heldout_start, hist_edges,
-                             mean_cell, measure_set, method_notes, new_figure, progress_bounds, resolve_voxel,
-                             LazyVolumes, sample_counts, sample_heldout_crops, sample_seed, write_results)
+from ..volumes.crops import sample_heldout_crops
+from ..volumes.figures import draw_hists, hist_edges, new_figure
+from ..volumes.measure import PROPERTIES, LazyVolumes, measure_set
+from ..volumes.split import heldout_start, resolve_voxel
+from ..volumes.tables import (SET_LABELS, EvalResult, finite_values, mean_cell, method_notes, progress_bounds,
+                              sample_counts, sample_seed, write_results)
 
-#: Properties of Table 2, in table order (keys of core.rock.evaluate.PROPERTIES).
+#: Properties of Table 2, in table order (keys of core.volumes.measure.PROPERTIES).
 TABLE_PROPERTIES = ("permeability_mD", "porosity", "surface_area_density", "euler_density", "s2_corr_length")
 
 #: Features of the class check (permeability only when computed), transformed as stated.
@@ -101,7 +104,7 @@ def evaluate(model, data: dict, n: int = 200, size: int = 64, seed: int = 0, per
     ``workers``: processes that measure the volumes (the results do not depend on it).
     """
     from ..io import read_volume
-    from ..rock.baseline import BaselineModel, generate_baseline, load_baseline
+    from ..volumes.baseline import BaselineModel, generate_baseline, load_baseline
     from .generate import check_shape, generate
     from .load import TextureModel, load_model
 

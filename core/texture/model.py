@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from ..rock.model import PixelNorm
+from ..volumes.blocks import PixelNorm
 from .config import FACTOR, TextureGANConfig
 
 
@@ -85,7 +85,7 @@ class Block(nn.Module):
     keep every channel varying in space, which is what stops G from collapsing to one phase); at
     inference its running statistics, a fixed per-channel affine map folded into the conv: local,
     so tiles stay exact. ``norm="pixel"``: PixelNorm (per voxel across channels,
-    core.rock.model.PixelNorm): training and inference compute one function and a sample never
+    core.volumes.blocks.PixelNorm): training and inference compute one function and a sample never
     depends on its batch, but nothing keeps the channels varying in space: without the logit
     margin such runs drifted to near-uniform logits (docs/results/texture_cpu_runs/).
     """

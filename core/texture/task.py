@@ -20,8 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..rock.task import frozen
-from ..train import StepContext, TrainConfig
+from ..train import StepContext, TrainConfig, frozen
 from .config import TextureGANConfig
 from .data import PairSampler
 from .model import Encoder, Generator, LatentCritic, PatchCritic, make_ema, recalibrate_batchnorm, update_ema

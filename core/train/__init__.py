@@ -6,8 +6,9 @@ A method implements ``Task`` (models, optimisers, data, losses) and calls ``fit(
 from .checkpoint import LAST, config_for_resume, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .csvlog import read_log
+from .freeze import frozen
 from .loop import TrainResult, fit
 from .task import StepContext, Task
 
-__all__ = ["LAST", "config_for_resume", "load_checkpoint", "save_checkpoint", "TrainConfig", "read_log", "TrainResult", "fit",
-           "StepContext", "Task"]
+__all__ = ["LAST", "config_for_resume", "load_checkpoint", "save_checkpoint", "TrainConfig", "read_log", "frozen",
+           "TrainResult", "fit", "StepContext", "Task"]

@@ -23,12 +23,13 @@ sys.path.insert(0, str(ROOT))
 
 from core.rock import evaluate as rock_eval  # noqa: E402
 from core.texture import evaluate as texture_eval  # noqa: E402
+from core.volumes.tables import jsonable  # noqa: E402
 
 RESULTS = ROOT / "docs" / "results"
 
 
 def _dump(data: dict) -> str:
-    return json.dumps(rock_eval.jsonable(data), separators=(",", ":")) + "\n"
+    return json.dumps(jsonable(data), separators=(",", ":")) + "\n"
 
 
 def _rock(old_json: str) -> tuple[dict, str]:

@@ -21,11 +21,11 @@ from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from core.rock.data import CropSampler  # noqa: E402
 from core.texture.data import load_class_volumes, parse_data_specs  # noqa: E402
 from core.texture.generate import generate  # noqa: E402
 from core.texture.load import load_model  # noqa: E402
 from core.texture.train import fit_run_classes  # noqa: E402
+from core.volumes.crops import CropSampler  # noqa: E402
 
 DATA = ["../shared/data/rocks/berea_400.tif", "../shared/data/rocks/ketton_256.tif",
         "../shared/data/rocks/bentheimer_500.tif"]

@@ -1,4 +1,4 @@
-"""Training volumes (with the binding train/held-out split) and random augmented crops."""
+"""Crops of volumes: random augmented training crops, crops as scanned, held-out crops."""
 
 from __future__ import annotations
 
@@ -8,40 +8,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from ..jobs import TaskState, ensure_state
-
-# Binding split of the shared data (../shared/data/README.md): only z below this is trained on.
-# Matched by file name; any other volume belongs to the user and is used whole.
-TRAIN_Z_LIMITS = {"berea_400": 300, "ketton_256": 192, "bentheimer_500": 375}
-
-
-def training_part(array: np.ndarray, name: str) -> tuple[np.ndarray, str | None]:
-    """The part of a volume that may be trained on, and a notice when it is not the whole volume."""
-    stem = Path(name).name.split(".")[0].lower()
-    limit = TRAIN_Z_LIMITS.get(stem)
-    if limit is None:
-        return array, None
-    return array[:limit], (f"{Path(name).name}: training on z < {limit} only (z ≥ {limit} is held out "
-                           "for evaluation).")
-
-
-def load_training_volumes(paths, *, pore: str = "auto", state: TaskState | None = None) -> tuple[list[np.ndarray], list[str]]:
-    """Read the volumes (core.io), keep their training parts; returns (arrays, notices)."""
-    from ..io import read_volume
-
-    state = ensure_state(state)
-    paths = list(paths)
-    if not paths:
-        raise InputError("Give at least one training volume.")
-    arrays, notices = [], []
-    for i, p in enumerate(paths):
-        vol = read_volume(p, pore=pore, state=state.sub(i / len(paths), (i + 1) / len(paths)))
-        notices += vol.notices
-        arr, note = training_part(vol.array, vol.path.name)
-        if note:
-            notices.append(note)
-        arrays.append(np.ascontiguousarray(arr, dtype=np.uint8))
-    return arrays, notices
+from .split import heldout_start
 
 
 class CropSampler:
@@ -107,3 +74,19 @@ def random_crops(array: np.ndarray, shape, n: int, rng: np.random.Generator, *, 
         crops.append(a[z:z + shape[0], y:y + shape[1], x:x + shape[2]])
         corners.append((z, y, x))
     return crops, corners
+
+
+def sample_heldout_crops(array: np.ndarray, name: str, n: int, size: int, rng: np.random.Generator, *,
+                         heldout_z: int | None = None) -> tuple[list[np.ndarray], list[tuple[int, int, int]]]:
+    """``n`` random ``size``³ crops lying entirely in z ≥ held-out start (overlaps allowed).
+
+    Returns the crops (views into ``array``) and their corner (z, y, x) in the full volume. No
+    flips or rotations: the crops are the rock as scanned. InputError when the held-out part is
+    smaller than one crop.
+    """
+    n, size = int(n), int(size)
+    if n < 1 or size < 1:
+        raise InputError("The number of crops and their size must both be at least 1.")
+    z0 = heldout_start(name, heldout_z)
+    return random_crops(array, (size,) * 3, n, rng, z0=z0, what=f"{Path(str(name)).name}: the held-out part (z ≥ {z0})",
+                        purpose=f"{size}³ crops")

@@ -18,7 +18,7 @@ adversarial neural networks", Phys. Rev. E 96, 043309 (2017); code: LukasMosser/
 
 It is a :class:`core.train.Task` (checkpoint kind ``"rock-dcgan"``), so it gets the same
 checkpoints, resume, progress, logs, mixed precision and DDP as our rock GAN, and trains on the
-same training crops (:class:`core.rock.data.CropSampler` over the training parts only).
+same training crops (:class:`core.volumes.crops.CropSampler` over the training parts only).
 
 Generation runs with BatchNorm in eval mode (running statistics): one sample does not depend on
 the others in the batch, so the same seed gives the same volumes whatever ``count`` is.
@@ -37,8 +37,8 @@ from torch import nn
 
 from ..errors import InputError
 from ..jobs import TaskState, ensure_state, select_device
-from ..train import StepContext, TrainConfig, TrainResult, load_checkpoint
-from .data import CropSampler
+from ..train import StepContext, TrainConfig, TrainResult, frozen, load_checkpoint
+from .crops import CropSampler
 
 KIND = "rock-dcgan"
 FORMAT_VERSION = 1
@@ -176,16 +176,8 @@ class DCGANTask:
         # G: non-saturating loss through the unwrapped D (its gradients are not wanted).
         opt_g = ctx.opts["generator"]
         opt_g.zero_grad(set_to_none=True)
-        Draw = ctx.raw["discriminator"]
-        flags = [p.requires_grad for p in Draw.parameters()]
-        for p in Draw.parameters():
-            p.requires_grad_(False)
-        try:
-            with ctx.autocast():
-                loss_g = F.binary_cross_entropy_with_logits(Draw(fake).float(), ones)
-        finally:
-            for p, f in zip(Draw.parameters(), flags):
-                p.requires_grad_(f)
+        with frozen(ctx.raw["discriminator"]), ctx.autocast():
+            loss_g = F.binary_cross_entropy_with_logits(ctx.raw["discriminator"](fake).float(), ones)
         ctx.backward(loss_g)
         ctx.step(opt_g)
         return {"loss_d": (loss_real + loss_fake).item(), "loss_g": loss_g.item()}
@@ -208,7 +200,7 @@ class DCGANTask:
 def train_baseline(data, config: DCGANConfig, train_cfg: TrainConfig, *, pore: str = "auto",
                    state: TaskState | None = None) -> TrainResult:
     """Train (or resume) the DCGAN baseline on the training parts of the volumes ``data`` (paths)."""
-    from .train import train_on_volumes
+    from .training import train_on_volumes
 
     return train_on_volumes(DCGANTask, KIND, FORMAT_VERSION, data, config, train_cfg, pore=pore, state=state)
 
