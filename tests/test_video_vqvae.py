@@ -12,7 +12,7 @@ from core.errors import InputError
 from core.video.mnist import moving_mnist
 from core.video.loader import load_vqvae
 from core.video.task import VQVAETask
-from core.video.vqvae import VQVAE, VQVAEConfig, code_usage_bits, psnr, to_float, to_uint8
+from core.video.vqvae import VQVAE, VQVAEConfig, code_usage_bits, to_float, to_uint8
 
 torch.set_num_threads(1)
 DATA = Path(__file__).parent / "data"
@@ -99,14 +99,6 @@ def test_dead_entries_restart_on_data():
     d = (q.embed[0, restarted][:, None] - flat[0][None]).pow(2).sum(-1).amin(1)
     assert d.max() < 1e-10
     assert q.codes(z)[:, 0].unique().numel() > used.numel()  # and more entries are in use
-
-
-def test_psnr_known_values():
-    a = np.zeros((4, 4))
-    assert psnr(a, a + 0.1) == pytest.approx(20.0)
-    assert psnr(a, a) == math.inf
-    assert psnr(np.zeros(3), np.full(3, 25.5), data_range=255) == pytest.approx(20.0)
-    assert psnr(torch.zeros(2), torch.full((2,), 0.01)) == pytest.approx(40.0)
 
 
 def test_uint8_round_trip():

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from ..compare import ALPHA
+from ..metrics import psnr
 
 MSE_FLOOR = 1e-10
 PSNR_MAX = 10.0 * math.log10(1.0 / MSE_FLOOR)
@@ -47,9 +48,7 @@ def frame_mse(pred, true) -> np.ndarray:
 
 def frame_psnr(pred, true) -> np.ndarray:
     """Per-frame PSNR in dB with data range 1 (per-pixel MSE floored at 1e-10: at most 100 dB)."""
-    d = as_unit(pred) - as_unit(true)
-    mse = np.maximum((d * d).mean(axis=(-2, -1)), MSE_FLOOR)
-    return 10.0 * np.log10(1.0 / mse)
+    return psnr(as_unit(pred), as_unit(true), axis=(-2, -1), mse_floor=MSE_FLOOR)
 
 
 def frame_ssim(pred, true) -> np.ndarray:

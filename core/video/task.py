@@ -16,11 +16,12 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import InputError
+from ..metrics import psnr
 from ..train import StepContext, TrainConfig
 from .config import LVT_FORMAT, LVT_KIND, VQ_FORMAT, VQ_KIND, LVTConfig, VQVAEConfig
 from .layout import to_sequence
 from .model import LatentVideoTransformer
-from .vqvae import VQVAE, code_usage_bits, psnr, to_float
+from .vqvae import VQVAE, code_usage_bits, to_float
 
 
 def _moving_mnist(n: int, rng: np.random.Generator, frames: int, size: int) -> np.ndarray:

@@ -31,7 +31,7 @@ from torch import nn
 
 from .config import VQVAEConfig
 
-__all__ = ["VQVAE", "VQVAEConfig", "PartQuantizer", "to_float", "to_uint8", "psnr", "code_usage_bits"]
+__all__ = ["VQVAE", "VQVAEConfig", "PartQuantizer", "to_float", "to_uint8", "code_usage_bits"]
 
 
 def _widths(cfg: VQVAEConfig) -> list[int]:
@@ -190,14 +190,6 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
     if a.ndim == 4 and a.shape[1] == 1:
         a = a[:, 0]
     return np.rint(a * 255).astype(np.uint8)
-
-
-def psnr(a, b, data_range: float = 1.0) -> float:
-    """Peak signal-to-noise ratio in dB of two arrays/tensors (inf when identical)."""
-    a = np.asarray(a.detach().cpu() if torch.is_tensor(a) else a, np.float64)
-    b = np.asarray(b.detach().cpu() if torch.is_tensor(b) else b, np.float64)
-    mse = float(np.mean((a - b) ** 2))
-    return math.inf if mse == 0 else 10.0 * math.log10(data_range ** 2 / mse)
 
 
 def code_usage_bits(codes: torch.Tensor, codebook_size: int) -> float:
