@@ -9,8 +9,8 @@ Run from the repository root:
 Configs (timing does not depend on the weights, so **untrained** weights are used):
 
 * ``default``: ``VQVAEConfig()`` (64², grid factor 8 → 8² latents, n_c 2, K 256, 64 channels: 128 codes
-  per frame) + ``LVTConfig()`` (one causal window of 20 frames with 10 given, dim 192, 6 heads, 6 layers).
-* ``small``: n_c 1 (64 codes per frame), transformer dim 128, 4 heads, 4 layers.
+  per frame) + ``LVTConfig()`` (one causal window of 20 frames with 10 given, dim 128, 4 heads, 4 layers).
+* ``small``: n_c 1 (64 codes per frame), the same transformer.
 * ``grid16``: grid factor 4 (16² latents), n_c 1 (256 codes per frame), transformer dim 128, 4 heads,
   4 layers: the finer grid, for comparison.
 

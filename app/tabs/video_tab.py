@@ -181,7 +181,7 @@ class VideoTab(ModelChoiceMethods, BaseTab):
         train_box = QGroupBox("5 · Train a model")
         self.preset_combo = QComboBox()
         self.preset_combo.addItem("Small (32×32, minutes on a CPU)", "small")
-        self.preset_combo.addItem("Standard (64×64, thesis sizes; use a GPU)", "standard")
+        self.preset_combo.addItem("Standard (64×64, 8×8 codes, 20-frame window; hours on a CPU)", "standard")
         self.vq_steps_spin = QSpinBox()
         self.vq_steps_spin.setRange(1, 1_000_000)
         self.vq_steps_spin.setValue(500)

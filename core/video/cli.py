@@ -55,9 +55,9 @@ def register(subparsers) -> None:
     p.add_argument("--context", type=positive_int, default=10, help="given frames per window (default 10)")
     p.add_argument("--context-weight", type=float, default=1.0, metavar="W",
                    help="loss weight of the given frames' codes, 0 … 1 (default 1: all codes alike)")
-    p.add_argument("--dim", type=positive_int, default=192)
-    p.add_argument("--heads", type=positive_int, default=6)
-    p.add_argument("--layers", type=positive_int, default=6)
+    p.add_argument("--dim", type=positive_int, default=128, help="model width (default 128)")
+    p.add_argument("--heads", type=positive_int, default=4, help="attention heads (default 4)")
+    p.add_argument("--layers", type=positive_int, default=4, help="transformer blocks (default 4)")
     p.add_argument("--dropout", type=float, default=0.0)
     p.set_defaults(func=cmd_train_lvt)
 

@@ -77,9 +77,9 @@ class LVTConfig(_Dict):
     width: int = 8
     n_parts: int = 2          # n_c: codes per latent position
     codebook_size: int = 256  # K: entries per part codebook
-    dim: int = 192
-    heads: int = 6
-    layers: int = 6
+    dim: int = 128
+    heads: int = 4
+    layers: int = 4
     dropout: float = 0.0
     context_weight: float = 1.0  # loss weight of the given frames' tokens (predicted frames: 1)
     vqvae: dict = field(default_factory=dict)  # the frozen VQ-VAE's config (rebuilds it at load)

@@ -167,7 +167,7 @@ PRESETS = {
     "small": (dict(size=32, channels=16, embed_dim=16, n_parts=2, codebook_size=64, downsample=4),
               dict(frames=8, context=4, dim=64, heads=4, layers=2)),
     "standard": (dict(size=64, channels=64, embed_dim=64, n_parts=2, codebook_size=256, downsample=8),
-                 dict(frames=20, context=10, dim=192, heads=6, layers=6)),
+                 dict(frames=20, context=10, dim=128, heads=4, layers=4)),
 }
 
 
