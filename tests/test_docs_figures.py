@@ -1,0 +1,83 @@
+"""README figures for rock, texture and video are the numbers in committed results files and cards.
+
+Each figure is read out of the README's sentence and compared with the file it is quoted from
+(docs/results/rock_*/results.json, benchmarks/results/texture.json, resources/models/*.md), so a rerun
+or a new model that leaves the README behind fails here. Cleanup's figures are not checked here yet.
+The video section quotes no figures (it points to the card and docs/results/video/).
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme() -> str:
+    return " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())  # sentences across line breaks
+
+
+def quoted(pattern: str, text: str | None = None) -> tuple[str, ...]:
+    m = re.search(pattern, readme() if text is None else text)
+    assert m, f"README sentence not found (update the README or this check): {pattern}"
+    return m.groups()
+
+
+def kls(rock: str) -> dict[str, dict[str, float]]:
+    """{property's first word: {column: KL}} of the committed held-out evaluation."""
+    data = json.loads((ROOT / f"docs/results/rock_{rock}/results.json").read_text(encoding="utf-8"))
+    return {re.match(r"\w+", c["property"]).group(): {k: v[0] for k, v in c["kl"].items()} for c in data["comparisons"]}
+
+
+def test_rock_figures_are_the_held_out_results():
+    por, perm = quoted(r"Berea's porosity and permeability KLs \(([\d.]+), ([\d.]+)\)")
+    berea = kls("berea")
+    assert (por, perm) == (f"{berea['Porosity']['ours']:.2f}", f"{berea['Permeability']['ours']:.2f}")
+    assert float(por) < 0.27 and float(perm) < 0.25  # "below the thesis's (0.27, 0.25)"
+    assert "below the thesis's (0.27, 0.25)" in readme()
+    quoted(r"Ketton beats the DCGAN on all five properties")
+    ketton = kls("ketton")
+    assert len(ketton) == 5 and all(v["ours"] < v["baseline (DCGAN)"] for v in ketton.values()), ketton
+
+
+def test_rock_training_times_are_the_cards():
+    berea, ketton = quoted(r"each in four stages \(about (\d+ h \d+ min) and (\d+ h \d+ min) of one core\)")
+    for rock, said in (("berea", berea), ("ketton", ketton)):
+        card = (ROOT / f"resources/models/rock_{rock}.md").read_text(encoding="utf-8")
+        assert quoted(r"all stages together: about (\d+ h \d+ min)", card) == (said,), rock
+
+
+def test_texture_timings_are_the_benchmark_results():
+    bench = json.loads((ROOT / "benchmarks/results/texture.json").read_text(encoding="utf-8"))
+    date, threads, t256, t512, gb512, t1000, gb1000, step = quoted(
+        r"from `benchmarks/results/texture\.md` \(`python -m benchmarks\.texture`, (\d{4}-\d\d-\d\d), 2 busy cores, "
+        r"(\d+) threads\): 256³ in ([\d.]+) s, 512³ in ([\d.]+) s \(([\d.]+) GB peak\), 1000³ in ([\d.]+) s "
+        r"\(([\d.]+) GB\)\. It was measured on an earlier export of `texture_rocks\.pt` \(step (\d+)\)")
+    rows = {r["size"]: r for r in bench["write"] if r["threads"] == int(threads)}
+    assert date == bench["date"][:10] and int(step) == bench["model_step"]
+    for size, t in ((256, t256), (512, t512), (1000, t1000)):
+        assert t == f"{rows[size]['wall_s']:.1f}", size
+    for size, gb in ((512, gb512), (1000, gb1000)):
+        assert gb == f"{rows[size]['peak_rss_mib'] * 2**20 / 1e9:.2f}", size
+    assert max(bench["load_average_start"]) > 2  # "busy": the load was above the 2 cores
+    # "with the shipped model's architecture": the benchmarked config is the shipped card's
+    card = (ROOT / "resources/models/texture_rocks.md").read_text(encoding="utf-8")
+    shipped = json.loads(quoted(r"Model config: `(\{.*?\})`", card)[0])
+    arch = ("code_dim", "noise_channels", "g_channels", "g_fine")
+    assert {k: bench["config"][k] for k in arch} == {k: shipped[k] for k in arch}
+    g, fine, noise = quoted(r"architecture \(g_channels (\d+), g_fine (\d+), noise (\d+)\)")
+    assert (int(g), int(fine), int(noise)) == (shipped["g_channels"], shipped["g_fine"], shipped["noise_channels"])
+
+
+def test_texture_model_steps_are_the_card():
+    said = quoted(r"`resources/models/texture_rocks\.pt`, (\d+) CPU steps at crop (\d+)\)")
+    card = (ROOT / "resources/models/texture_rocks.md").read_text(encoding="utf-8")
+    config = json.loads(quoted(r"Model config: `(\{.*?\})`", card)[0])
+    assert said == (quoted(r"- Steps: (\d+) ", card)[0], str(config["crop"]))
+
+
+@pytest.mark.parametrize("stale", ["256³ in 3.1 s", "512³ in 15 s", "about 2 minutes"])
+def test_stale_texture_timings_are_gone(stale):
+    assert stale not in readme()
