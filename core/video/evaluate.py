@@ -2,7 +2,8 @@
 
 For each of ``n`` sequences of ``context + frames`` frames (``core.video.mnist.fixed_test_set``),
 the first ``context`` frames are given and ``frames`` are predicted (``samples`` continuations
-each, drawn with the model's sampler). Per predicted frame index we report, averaged over the
+each: the most likely one by default, sampled ones with a temperature; ``core.video.sampling``).
+Per predicted frame index we report, averaged over the
 sequences (and over the samples of a sequence):
 
 * MSE: sum over pixels of the squared error in [0, 1] (OpenSTL's Moving MNIST ``MSE``);
