@@ -65,6 +65,25 @@ def test_classes_command(run, capsys):
     assert [c["class"] for c in data["classes"]] == ["coarse", "small"] and data["step"] == 5
 
 
+def test_init_source_survives_resume(run, tmp_path):
+    """`texture train --init RUN`, stopped, then `--resume` without --init: the run's checkpoints and its
+    exported model still name where it started, and so does the model card written from them."""
+    from core.train.card import model_card
+
+    d, out, _ = run
+    args = ["texture", "train", "--data", str(d / "coarse_1.tif"), "--data", f"small={d / 'fine.tif'}", "--crop", "16",
+            "--batch", "2", "--device", "cpu", "--out", str(tmp_path / "ft"), "--seed", "3", "--checkpoint-every",
+            "0", "--log-every", "1", "-q", *WIDTHS]
+    assert main(args + ["--steps", "1", "--init", str(out)]) == 0
+    assert main(args + ["--steps", "2", "--resume"]) == 0
+    ck = load_checkpoint(tmp_path / "ft" / LAST)
+    assert ck["step"] == 2 and ck["train_config"]["init_from"] == str(out)
+    assert main(["texture", "export", str(tmp_path / "ft"), str(tmp_path / "ft.pt")]) == 0
+    assert load_checkpoint(tmp_path / "ft.pt")["train_config"]["init_from"] == str(out)
+    card = model_card(tmp_path / "ft.pt", title="t", commands=[], data="d")
+    assert f"Started from the weights of `{out}`" in card
+
+
 def test_generate_by_class_and_example(run, capsys):
     d, out, _ = run
     base = ["texture", "generate", "--model", str(out), "--size", "24", "-q", "--device", "cpu"]
