@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from .. import __version__
-from ..train.cliargs import add_time_limit_option
+from ..train.cliargs import add_precision_option, add_time_limit_option
+from ..volumes.cliargs import GAN_PRECISION_WHY
 from .config import G_NORMS, RockGANConfig
 from ..cli import positive_float, positive_int, seed_int
 
@@ -99,6 +100,7 @@ def _add_run_options(p, *, crop_help: str, check_help: str) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--checkpoint-every", type=int, default=500, metavar="N", help="checkpoint every N steps (default 500)")
     add_time_limit_option(p)
+    add_precision_option(p, "fp32", GAN_PRECISION_WHY)
     p.add_argument("--log-every", type=int, default=10, metavar="N", help="log mean losses every N steps (default 10)")
     p.add_argument("--check-every", type=int, default=0, metavar="N", help=check_help)
     p.add_argument("--seed", type=seed_int, default=None, help="random seed (default: a new one, printed)")

@@ -115,7 +115,7 @@ class Generator(nn.Module):
         x = self.mid(torch.cat([x, lift(f1, centre_weight(x.shape[2], 2, full, self.decay, x))], 1))
         x = F.interpolate(x, scale_factor=2, mode="nearest")
         x = self.fine(torch.cat([x, lift(f0, centre_weight(x.shape[2], 1, full, self.decay, x))], 1))
-        return torch.sigmoid(self.out(x))
+        return torch.sigmoid(self.out(x).float())  # float32 probabilities under bf16 autocast (losses, porosity)
 
 
 class Discriminator(nn.Module):

@@ -16,7 +16,8 @@ DEFAULT_MODEL = "rocks"  # resources/models/texture_rocks.pt
 
 def register(subparsers) -> None:
     """Add the ``texture`` command group to a ``seqgen`` argparse sub-parser set."""
-    from ..train.cliargs import add_time_limit_option
+    from ..volumes.cliargs import GAN_PRECISION_WHY
+    from ..train.cliargs import add_precision_option, add_time_limit_option
     from .config import G_NORMS, TextureGANConfig
 
     tex = subparsers.add_parser("texture", help="multi-texture 3D synthesis with class selection (GAN)",
@@ -43,6 +44,7 @@ def register(subparsers) -> None:
     p.add_argument("--checkpoint-every", type=int, default=500, metavar="N",
                    help="checkpoint every N steps (default 500)")
     add_time_limit_option(p)
+    add_precision_option(p, "fp32", GAN_PRECISION_WHY)
     p.add_argument("--log-every", type=int, default=10, metavar="N", help="log mean losses every N steps (default 10)")
     p.add_argument("--check-every", type=int, default=0, metavar="N",
                    help="porosity and code statistics check every N steps (0 = off)")

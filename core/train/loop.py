@@ -211,7 +211,7 @@ def _fit(task: Task, cfg: TrainConfig, state: TaskState, info: D.DistInfo, devic
         payload = {
             "kind": task.kind, "format_version": task.format_version, "package_version": __version__,
             "config": task.config_dict(), "train_config": cfg.to_dict(), "step": step, "seed": seed,
-            "world_size": info.world_size, "elapsed_s": elapsed,
+            "world_size": info.world_size, "elapsed_s": elapsed, "precision": precision,  # as resolved ("auto")
             "models": {k: m.state_dict() for k, m in raw.items()},
             "optimizers": {k: o.state_dict() for k, o in opts.items()},
             "scaler": scaler.state_dict() if use_amp else None, "rng": rngs,
