@@ -6,7 +6,8 @@ agree on them:
 * ``video-vqvae`` format 2 adds ``downsample`` (the latent grid factor); a format-1 file is a
   factor-4 VQ-VAE and still loads.
 * ``video-lvt`` format 2 is the full-window causal transformer (frame by frame, position by
-  position, part by part); format 1 (block-local attention over 8-frame windows) is refused.
+  position, part by part); format 1 (block-local attention over 8-frame windows) runs through
+  ``legacy.py`` (continuation, evaluation) but is not trained, resumed or exported.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..errors import InputError
 VQ_KIND, VQ_FORMAT = "video-vqvae", 2
 LVT_KIND, LVT_FORMAT = "video-lvt", 2
 VQ_READS = (1, 2)   # VQ-VAE formats this version loads
-LVT_READS = (2,)    # transformer formats this version loads
+LVT_READS = (2,)    # transformer formats this version trains and exports (format 1 runs: legacy.py)
 
 
 class _Dict:

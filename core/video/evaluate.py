@@ -62,7 +62,10 @@ def code_nll(model, codes: torch.Tensor, t0: int, n_pred: int) -> tuple[float, i
     at most ``cfg.frames`` frames (the last one ends at t0 + n_pred).
     """
     from .layout import to_sequence
+    from .legacy import LegacyLVT, code_nll as legacy_nll
 
+    if isinstance(model, LegacyLVT):  # a format-1 model: its own order and windows
+        return legacy_nll(model, codes, t0, n_pred)
     cfg = model.cfg
     end = t0 + n_pred
     if codes.shape[1] < end:

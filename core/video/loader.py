@@ -1,8 +1,9 @@
 """Loading video checkpoints and exported models, with their format checks.
 
 A VQ-VAE of format 1 or 2 loads (format 1 is a grid factor of 4). A transformer of format 1 (the
-block-local one of earlier SeqGen Studio versions) is refused in one line: this version cannot
-run it, and a newer format is refused by ``core.train.load_checkpoint`` as usual.
+block-local one of earlier SeqGen Studio versions, e.g. the shipped video_mnist.pt) loads for
+continuation and evaluation through ``legacy.py``; resuming or exporting a format-1 run is refused
+in one line (``read_checkpoint``), and a newer format is refused by ``core.train.load_checkpoint``.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def load_vqvae(path, device="cpu") -> tuple[VQVAE, dict]:
 class LoadedLVT:
     """A trained transformer and its VQ-VAE, ready to continue clips."""
 
-    model: LatentVideoTransformer
+    model: LatentVideoTransformer  # or a legacy.LegacyLVT for a format-1 file
     vqvae: VQVAE
     path: str
     step: int
@@ -56,7 +57,15 @@ class LoadedLVT:
 
 def load_lvt(path, device="cpu") -> LoadedLVT:
     """Transformer + VQ-VAE from a ``video-lvt`` checkpoint or exported model (eval mode)."""
-    ck = read_checkpoint(path, LVT_KIND)
+    from ..train import load_checkpoint
+
+    ck = load_checkpoint(path, kind=LVT_KIND, max_version=LVT_FORMAT)
+    if int(ck["format_version"]) == 1:
+        from . import legacy
+
+        net, vq = legacy.load(ck, device)
+        return LoadedLVT(net, vq, str(path), int(ck.get("step", 0)))
+    check_format(ck, path, LVT_READS)
     cfg = LVTConfig.from_dict(ck["config"])
     net = LatentVideoTransformer(cfg)
     net.load_state_dict({k: v.float() for k, v in ck["models"]["lvt"].items()})

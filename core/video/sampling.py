@@ -86,6 +86,15 @@ def continue_codes(model, given: torch.Tensor, n_frames: int, *, temperature: fl
     The last ``cfg.context`` given frames start the first window; a window ends when it is full
     (or the frames asked for are made), and its last ``cfg.context`` frames start the next one.
     """
+    if top_k is not None and top_k < 1:
+        raise InputError(f"top-k must be at least 1 (got {top_k}).")
+    from .legacy import LegacyLVT
+
+    if isinstance(model, LegacyLVT):  # a format-1 model samples as format 1 did
+        from .legacy import continue_codes as legacy_continue
+
+        return legacy_continue(model, given, n_frames, temperature=temperature, top_k=top_k, seed=seed,
+                               use_cache=use_cache, state=state)
     state = ensure_state(state)
     model.eval()
     cfg = model.cfg
@@ -93,8 +102,6 @@ def continue_codes(model, given: torch.Tensor, n_frames: int, *, temperature: fl
         raise InputError(f"The model needs {cfg.context} context frames (got {given.shape[1]}).")
     if n_frames < 1:
         raise InputError("Ask for at least one frame to generate.")
-    if top_k is not None and top_k < 1:
-        raise InputError(f"top-k must be at least 1 (got {top_k}).")
     gen = torch.Generator().manual_seed(int(seed)) if temperature > 0 else None
     out, done = given.clone(), 0
     per = cfg.frames - cfg.context
