@@ -1,8 +1,8 @@
-"""README figures for rock, texture and video are the numbers in committed results files and cards.
+"""README figures for rock, texture, cleanup and video are the numbers in committed results files and cards.
 
 Each figure is read out of the README's sentence and compared with the file it is quoted from
 (docs/results/rock_*/results.json, benchmarks/results/texture.json, resources/models/*.md), so a rerun
-or a new model that leaves the README behind fails here. Cleanup's figures are not checked here yet.
+or a new model that leaves the README behind fails here.
 The video section quotes no figures (it points to the card and docs/results/video/).
 """
 
@@ -81,3 +81,25 @@ def test_texture_model_steps_are_the_card():
 @pytest.mark.parametrize("stale", ["256³ in 3.1 s", "512³ in 15 s", "about 2 minutes"])
 def test_stale_texture_timings_are_gone(stale):
     assert stale not in readme()
+
+
+def test_cleanup_figures_are_the_committed_evaluations():
+    """The cleanup paragraph's IoUs and share of pages are docs/results/cleanup/{valgen,heldout}.json."""
+    def iou(data, method):
+        return f"{100 * data['methods'][method]['mean']['iou']['mean']:.1f}"
+
+    ours = "ours (U-Net, mean of 4 views)"
+    val = json.loads((ROOT / "docs/results/cleanup/valgen.json").read_text(encoding="utf-8"))
+    held = json.loads((ROOT / "docs/results/cleanup/heldout.json").read_text(encoding="utf-8"))
+    assert "--views 4" in val["command"] and "--views 1 4 8" in held["command"]
+    v, vo, vs, share, h, ho, hs = quoted(
+        r"reaches ([\d.]+) % IoU on pages of the independent validation generator \(Otsu ([\d.]+) %, Sauvola "
+        r"([\d.]+) %; above both on ([\d.]+) % of the pages\) and ([\d.]+) % on the held-out synthetic set "
+        r"\(Otsu ([\d.]+) %, Sauvola ([\d.]+) %")
+    sauvola = "Sauvola (window 25, k 0.2)"
+    assert (v, vo, vs) == (iou(val, ours), iou(val, "Otsu"), iou(val, sauvola))
+    assert share == f"{100 * val['beats_both'][ours]:.1f}"
+    assert (h, ho, hs) == (iou(held, ours), iou(held, "Otsu"), iou(held, sauvola))
+    card = (ROOT / "resources/models/cleanup_unet.md").read_text(encoding="utf-8")
+    step = re.search(r"\(step (\d+),", val["model"]).group(1)
+    assert f"- Steps: {step} " in card and f"(step {step}," in held["model"]  # both evaluate the shipped file

@@ -320,7 +320,7 @@ class Degradations:
     p_faint: float = 0.15           # faint ink overall (low contrast copy, light pencil): still lines
     p_pencil: float = 0.15          # graphite grain in the strokes
     p_halftone: float = 0.05        # photocopy / print screen dots
-    p_dropout: float = 0.0          # speckled strokes (dry pen, worn toner): ink holes, target whole
+    p_dropout: float = 0.25         # speckled strokes (dry pen, worn toner): ink holes, target whole
     p_texture: float = 0.3          # texture-photo paper (brick, grass, gravel)
     p_gradient: float = 0.25
     p_colour: float = 0.3
@@ -454,7 +454,7 @@ def degrade(cov: np.ndarray, rng: np.random.Generator, d: Degradations | None = 
         ink = fx.pencil_grain(ink, rng)
     if rng.random() < d.p_halftone:
         ink = fx.halftone(ink, rng)
-    if d.p_dropout > 0 and rng.random() < d.p_dropout:  # drawn only when on: older runs' samples unchanged
+    if rng.random() < d.p_dropout:
         ink = fx.toner_dropout(ink, rng)
 
     bg = _paper(rng, h, w, d)
