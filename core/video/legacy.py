@@ -211,38 +211,12 @@ class LegacyLVT(nn.Module):
 
 
 @torch.no_grad()
-def sample_window(model: LegacyLVT, context: torch.Tensor, *, temperature: float, top_k: int | None,
-                  generator: torch.Generator | None, use_cache: bool = True,
-                  state: TaskState | None = None) -> torch.Tensor:
-    """Complete one whole window: context codes (B, cfg.context, n_c, h, w) → (B, cfg.frames, ...)."""
-    from .sampling import next_codes
-
-    state = ensure_state(state)
-    cfg = model.cfg
-    b, t0 = context.shape[:2]
-    if tuple(context.shape[2:]) != (cfg.n_parts, cfg.height, cfg.width):
-        raise InputError(f"Context codes of shape {tuple(context.shape[2:])} do not fit the model "
-                         f"({(cfg.n_parts, cfg.height, cfg.width)}).")
-    L, P = cfg.length, t0 * cfg.tokens_per_frame
-    dev = next(model.parameters()).device
-    tokens = torch.zeros((b, L), dtype=torch.long, device=dev)
-    tokens[:, :P] = model.to_sequence(context.to(dev))
-    cache = model.new_cache(b) if use_cache else None
-    if use_cache and P > 0:
-        model.forward_cached(tokens, 0, P, cache)
-    for i in range(P, L):
-        logits = model.forward_cached(tokens, i, 1, cache)[:, 0] if use_cache else model(tokens[:, :i + 1])[:, i]
-        tokens[:, i] = next_codes(logits, temperature, top_k, generator)  # format 1's draw for temperature > 0
-        if (i - P) % 256 == 0:
-            state.report((i - P) / max(L - P, 1), f"code {i - P + 1}/{L - P}")
-    return model.from_sequence(tokens)
-
-
-@torch.no_grad()
 def continue_codes(model: LegacyLVT, given: torch.Tensor, n_frames: int, *, temperature: float = 0.0,
                    top_k: int | None = None, seed: int = 0, use_cache: bool = True,
                    state: TaskState | None = None) -> torch.Tensor:
     """Given codes (B, T0 ≥ cfg.context, ...) → (B, T0 + n_frames, ...), whole windows as format 1 sampled."""
+    from .sampling import sample_window  # one code-by-code loop for both formats, in each model's order
+
     state = ensure_state(state)
     model.eval()
     cfg = model.cfg
@@ -254,8 +228,9 @@ def continue_codes(model: LegacyLVT, given: torch.Tensor, n_frames: int, *, temp
     out = given.clone()
     n_win = math.ceil(n_frames / (cfg.frames - cfg.context))
     for w in range(n_win):
-        win = sample_window(model, out[:, -cfg.context:], temperature=temperature, top_k=top_k, generator=gen,
-                            use_cache=use_cache, state=state.sub(w / n_win, (w + 1) / n_win))
+        win = sample_window(model, out[:, -cfg.context:], cfg.frames - cfg.context, temperature=temperature,
+                            top_k=top_k, generator=gen, use_cache=use_cache,
+                            state=state.sub(w / n_win, (w + 1) / n_win))
         out = torch.cat([out, win[:, cfg.context:].to(out.device)], dim=1)
     return out[:, :given.shape[1] + n_frames]
 

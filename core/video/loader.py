@@ -25,13 +25,14 @@ def check_format(ck: dict, path, reads: tuple) -> None:
                          "retrain it or use an older SeqGen Studio.")
 
 
-def read_checkpoint(path, kind: str) -> dict:
-    """The checkpoint dict of a video model of ``kind``, format checked."""
+def read_checkpoint(path, kind: str, reads: tuple | None = None) -> dict:
+    """The checkpoint dict of a video model of ``kind``, format checked (``reads``: the formats accepted,
+    by default those this version trains and exports)."""
     from ..train import load_checkpoint
 
-    fmt, reads = (VQ_FORMAT, VQ_READS) if kind == VQ_KIND else (LVT_FORMAT, LVT_READS)
+    fmt, default = (VQ_FORMAT, VQ_READS) if kind == VQ_KIND else (LVT_FORMAT, LVT_READS)
     ck = load_checkpoint(path, kind=kind, max_version=fmt)
-    check_format(ck, path, reads)
+    check_format(ck, path, reads or default)
     return ck
 
 
@@ -57,15 +58,12 @@ class LoadedLVT:
 
 def load_lvt(path, device="cpu") -> LoadedLVT:
     """Transformer + VQ-VAE from a ``video-lvt`` checkpoint or exported model (eval mode)."""
-    from ..train import load_checkpoint
-
-    ck = load_checkpoint(path, kind=LVT_KIND, max_version=LVT_FORMAT)
+    ck = read_checkpoint(path, LVT_KIND, reads=(1,) + LVT_READS)  # format 1 runs through legacy.py
     if int(ck["format_version"]) == 1:
         from . import legacy
 
         net, vq = legacy.load(ck, device)
         return LoadedLVT(net, vq, str(path), int(ck.get("step", 0)))
-    check_format(ck, path, LVT_READS)
     cfg = LVTConfig.from_dict(ck["config"])
     net = LatentVideoTransformer(cfg)
     net.load_state_dict({k: v.float() for k, v in ck["models"]["lvt"].items()})

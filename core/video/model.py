@@ -18,7 +18,7 @@ from torch import nn
 
 from ..errors import InputError
 from .config import LVTConfig
-from .layout import make_layout
+from .layout import from_sequence, make_layout, to_sequence
 
 
 class Attention(nn.Module):
@@ -135,6 +135,15 @@ class LatentVideoTransformer(nn.Module):
         for blk in self.blocks:
             h = blk(h)
         return self._logits(h, 0)
+
+    def to_sequence(self, codes: torch.Tensor) -> torch.Tensor:
+        """(B, T, n_c, h, w) codes → (B, T·tokens_per_frame) tokens in this model's order."""
+        return to_sequence(codes)
+
+    def from_sequence(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, whole frames of tokens) → (B, T, n_c, h, w) codes."""
+        cfg = self.cfg
+        return from_sequence(tokens, cfg.n_parts, cfg.height, cfg.width)
 
     def new_cache(self, batch: int) -> list:
         """Empty key/value buffers for a whole window, one [k, v] pair per layer."""

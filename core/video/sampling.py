@@ -20,7 +20,6 @@ import torch
 
 from ..errors import InputError
 from ..jobs import TaskState, ensure_state
-from .layout import from_sequence, to_sequence
 
 
 def resolve_temperature(temperature: float | None, samples: int) -> float:
@@ -53,7 +52,10 @@ def next_codes(logits: torch.Tensor, temperature: float = 0.0, top_k: int | None
 def sample_window(model, given: torch.Tensor, n_frames: int, *, temperature: float = 0.0,
                   top_k: int | None = None, generator: torch.Generator | None = None, use_cache: bool = True,
                   state: TaskState | None = None) -> torch.Tensor:
-    """Given codes (B, T0, n_c, h, w) → (B, T0 + n_frames, n_c, h, w), all inside one window."""
+    """Given codes (B, T0, n_c, h, w) → (B, T0 + n_frames, n_c, h, w), all inside one window.
+
+    ``model`` is a LatentVideoTransformer or a legacy.LegacyLVT: both give ``cfg``, ``to_sequence``,
+    ``from_sequence``, ``new_cache`` and ``forward_cached``, each in its own token order."""
     state = ensure_state(state)
     cfg = model.cfg
     b, t0 = given.shape[:2]
@@ -65,7 +67,7 @@ def sample_window(model, given: torch.Tensor, n_frames: int, *, temperature: flo
     P, L = t0 * cfg.tokens_per_frame, (t0 + n_frames) * cfg.tokens_per_frame
     dev = next(model.parameters()).device
     tokens = torch.zeros((b, L), dtype=torch.long, device=dev)
-    tokens[:, :P] = to_sequence(given.to(dev))
+    tokens[:, :P] = model.to_sequence(given.to(dev))
     cache = model.new_cache(b) if use_cache else None
     if use_cache:
         model.forward_cached(tokens, 0, P, cache)  # positions 0 … P−1 (their outputs predict known codes)
@@ -75,7 +77,7 @@ def sample_window(model, given: torch.Tensor, n_frames: int, *, temperature: flo
         tokens[:, i] = next_codes(logits, temperature, top_k, generator)
         if (i - P) % 256 == 0:
             state.report((i - P) / max(L - P, 1), f"code {i - P + 1}/{L - P}")
-    return from_sequence(tokens, cfg.n_parts, cfg.height, cfg.width)
+    return model.from_sequence(tokens)
 
 
 @torch.no_grad()
