@@ -221,26 +221,36 @@ CONVENTIONS = ("Mean ± standard deviation over images of per-image values. IoU 
                "IoU 92 %, PSNR 25.5 dB; Mastering Sketching 49 %, 15.7 dB.")
 
 
-def write_results(res: dict, name: str, out_dir=None, *, model_desc: str, command: str) -> tuple[Path, Path]:
-    """``<out_dir>/<name>.md`` and ``.json`` (default out_dir docs/results/cleanup)."""
-    out_dir = Path(out_dir) if out_dir else RESULTS_DIR
-    with_f = True
+def markdown(payload: dict) -> str:
+    """The table of a stored evaluation (``write_results``'s JSON) as markdown."""
+    res = payload
     head = [f"# Drawing cleanup: {res['set']}", "",
-            f"- date: {time.strftime('%Y-%m-%d %H:%M:%S')}, SeqGen Studio {__version__}",
-            f"- command: `{command}`", f"- model: {model_desc}", f"- images: {res['n']}"
+            f"- date: {res['date'].replace('T', ' ')}, SeqGen Studio {res['version']}",
+            f"- command: `{res['command']}`", f"- model: {res['model']}", f"- images: {res['n']}"
             + (f" of {res['size']}×{res['size']} px" if "size" in res else ""),
             f"- threshold (ours): {res['threshold']}"]
     if "seeds" in res:
         head.append(f"- seeds: {res['seeds']}")
-    body = ["", *_table(res, with_f), "", *(res.get("summary", []) + [""] if res.get("summary") else []),
-            CONVENTIONS]
+    body = ["", *_table(res, True), "", *(res.get("summary", []) + [""] if res.get("summary") else []),
+            res["conventions"]]
     if res.get("notes"):
         body += ["", "Notes:"] + [f"- {n}" for n in res["notes"]]
-    md, js = out_dir / f"{name}.md", out_dir / f"{name}.json"
-    with atomic_path(md) as tmp:
-        tmp.write_text("\n".join(head + body) + "\n", encoding="utf-8")
+    return "\n".join(head + body) + "\n"
+
+
+def dump_json(payload: dict) -> str:
+    """The stored JSON text of an evaluation (packaging/train/recompute_tables.py compares it)."""
+    return json.dumps(payload, indent=1)
+
+
+def write_results(res: dict, name: str, out_dir=None, *, model_desc: str, command: str) -> tuple[Path, Path]:
+    """``<out_dir>/<name>.md`` and ``.json`` (default out_dir docs/results/cleanup)."""
+    out_dir = Path(out_dir) if out_dir else RESULTS_DIR
     payload = {"date": time.strftime("%Y-%m-%dT%H:%M:%S"), "version": __version__, "command": command,
                "model": model_desc, "conventions": CONVENTIONS, **res}
+    md, js = out_dir / f"{name}.md", out_dir / f"{name}.json"
+    with atomic_path(md) as tmp:
+        tmp.write_text(markdown(payload), encoding="utf-8")
     with atomic_path(js) as tmp:
-        tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+        tmp.write_text(dump_json(payload), encoding="utf-8")
     return md, js

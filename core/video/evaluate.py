@@ -299,14 +299,18 @@ def plot_per_frame(result: dict, path) -> Path:
     return path
 
 
+def dump_json(data: dict) -> str:
+    """The stored ``eval.json`` text (packaging/train/recompute_tables.py compares it)."""
+    return json.dumps(data, indent=2, allow_nan=True) + "\n"
+
+
 def write_report(result: dict, out_dir, command: str | None = None) -> dict[str, Path]:
     """``eval.json``, ``eval.md`` and ``per_frame.png`` in ``out_dir``; their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "eval.json", "md": out / "eval.md", "png": out / "per_frame.png"}
-    data = dict(result, command=command)
     tmp = paths["json"].with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, allow_nan=True) + "\n", encoding="utf-8")
+    tmp.write_text(dump_json(dict(result, command=command)), encoding="utf-8")
     tmp.replace(paths["json"])
     paths["md"].write_text(markdown(result, command), encoding="utf-8")
     plot_per_frame(result, paths["png"])
