@@ -1,7 +1,7 @@
 """Measures more than one method reports, written once (PSNR).
 
-core.cleanup.evaluate still has its own binary-image PSNR (capped at 100 dB, the same as
-``mse_floor=1e-10`` here); the other methods use this one.
+``psnr`` takes the images; ``psnr_from_mse`` the mean squared error, for callers that count it
+themselves (core.cleanup.evaluate: wrong pixels of binary masks, without float copies of a page).
 """
 
 from __future__ import annotations
@@ -23,7 +23,12 @@ def psnr(pred, true, *, data_range: float = 1.0, axis=None, mse_floor: float = 0
     ``axis=None``, else an array of the axes left.
     """
     d = _array(pred) - _array(true)
-    mse = np.maximum((d * d).mean(axis=axis), mse_floor)
-    with np.errstate(divide="ignore"):
-        out = 10.0 * np.log10(data_range ** 2 / mse)
+    out = psnr_from_mse((d * d).mean(axis=axis), data_range=data_range, mse_floor=mse_floor)
     return float(out) if axis is None else out
+
+
+def psnr_from_mse(mse, *, data_range: float = 1.0, mse_floor: float = 0.0):
+    """PSNR in dB of a mean squared error (a number or an array): 10·log10(data_range² / max(MSE, mse_floor))."""
+    mse = np.maximum(mse, mse_floor)
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(data_range ** 2 / mse)

@@ -27,11 +27,13 @@ from .. import __version__
 from ..errors import InputError
 from ..io import atomic_path, natural_key
 from ..jobs import TaskState, ensure_state
+from ..metrics import psnr_from_mse
 from .infer import DEFAULT_THRESHOLD, CleanupModel, clean_image
 from .scanio import SCAN_SUFFIXES, read_pages, to_grey_u8
 from .synth import HELDOUT_SEED_BASE, HELDOUT_SIZE, heldout_seeds, make_pair
 
 PSNR_CAP = 100.0
+MSE_FLOOR = 1e-10  # 10·log10(1 / MSE_FLOOR) = PSNR_CAP
 SAUVOLA_WINDOW = 25
 SAUVOLA_K = 0.2
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,8 +58,7 @@ def iou(pred, gt) -> float:
 def psnr(pred, gt) -> float:
     """PSNR (dB) of binary images on a [0, 1] scale; MSE 0 → PSNR_CAP."""
     p, g = _check(pred, gt)
-    mse = np.count_nonzero(p != g) / p.size
-    return PSNR_CAP if mse == 0 else min(PSNR_CAP, 10.0 * np.log10(1.0 / mse))
+    return float(psnr_from_mse(np.count_nonzero(p != g) / p.size, mse_floor=MSE_FLOOR))
 
 
 def f_measure(pred, gt) -> float:

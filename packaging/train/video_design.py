@@ -40,11 +40,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from core.machine import load_average, machine_info  # noqa: E402
+from core.metrics import psnr  # noqa: E402
 from core.precision import cpu_autocast, resolve_precision  # noqa: E402
 from core.train import TrainConfig, fit  # noqa: E402
 from core.video.config import LVTConfig, VQVAEConfig  # noqa: E402
 from core.video.layout import to_sequence  # noqa: E402
 from core.video.loader import LoadedLVT  # noqa: E402
+from core.video.metrics import MSE_FLOOR  # noqa: E402
 from core.video.mnist import fixed_test_set, moving_mnist  # noqa: E402
 from core.video.model import LatentVideoTransformer  # noqa: E402
 from core.video.sampling import continue_clip  # noqa: E402
@@ -86,10 +88,9 @@ def measure_vq(vq, frames: np.ndarray) -> dict:
     rec = torch.cat([vq.decode(codes[i:i + 64]) for i in range(0, len(codes), 64)])
     rec = torch.round(rec * 255) / 255  # as the user sees it (uint8)
     err = (rec - x).pow(2).sum(dim=(1, 2, 3))
-    mse_px = float((rec - x).pow(2).mean())
     k = vq.cfg.codebook_size
     used = np.mean([codes[:, c].unique().numel() / k for c in range(vq.cfg.n_parts)])
-    return {"mse_per_frame": float(err.mean()), "psnr": 10 * math.log10(1 / max(mse_px, 1e-10)),
+    return {"mse_per_frame": float(err.mean()), "psnr": psnr(rec, x, mse_floor=MSE_FLOOR),
             "bits_per_code": code_usage_bits(codes, k), "max_bits": math.log2(k), "code_use": float(used),
             "codes_per_frame": int(codes[0].numel())}
 
