@@ -171,11 +171,7 @@ def draw_frame(c) -> None:
 def draw_bold_outline(c) -> None:
     """A bold visible outline (a part's contour drawn with a 0.7-1 mm pen): a thick polygon."""
     rng = c.rng
-    ctr = c.random_point(0.0)
-    n = int(rng.integers(4, 9))
-    ang = np.sort(rng.uniform(0, 2 * np.pi, n))
-    rad = rng.uniform(0.15, 0.5, n) * c.unit
-    pts = np.stack([ctr[0] + rad * np.cos(ang), ctr[1] + rad * np.sin(ang)], 1)
+    pts = c.star_polygon((4, 9), (0.15, 0.5))
     if rng.random() < 0.6:  # snap to axis-parallel edges, as machined parts are
         pts = np.round(pts / (0.05 * c.unit)) * (0.05 * c.unit)
     _poly(c, pts, max(3, int(round(rng.uniform(4, 12) * min(c.zoom, 1.5)))), closed=True)

@@ -65,6 +65,15 @@ class _Canvas:
         m = margin
         return np.array([self.rng.uniform(-m, 1 + m) * self.w, self.rng.uniform(-m, 1 + m) * self.h])
 
+    def star_polygon(self, corners: tuple[int, int], radii: tuple[float, float]) -> np.ndarray:
+        """(n, 2) corners around a random centre, n in [corners) at sorted angles, radii × unit."""
+        rng = self.rng
+        ctr = self.random_point(0.0)
+        n = int(rng.integers(*corners))
+        ang = np.sort(rng.uniform(0, 2 * np.pi, n))
+        rad = rng.uniform(*radii, n) * self.unit
+        return np.stack([ctr[0] + rad * np.cos(ang), ctr[1] + rad * np.sin(ang)], 1)
+
 
 def _axis_line(c: _Canvas) -> tuple[np.ndarray, np.ndarray]:
     """Mostly horizontal or vertical segments (as in technical drawings), sometimes oblique."""
@@ -146,12 +155,7 @@ def _draw_rect(c: _Canvas) -> None:
 
 
 def _draw_hatched_polygon(c: _Canvas) -> None:
-    rng = c.rng
-    ctr = c.random_point(0.0)
-    n = int(rng.integers(3, 7))
-    ang = np.sort(rng.uniform(0, 2 * np.pi, n))
-    rad = rng.uniform(0.08, 0.35, n) * c.unit
-    pts = np.stack([ctr[0] + rad * np.cos(ang), ctr[1] + rad * np.sin(ang)], 1)
+    pts = c.star_polygon((3, 7), (0.08, 0.35))
     ipts = np.round(pts * _ONE).astype(np.int32)[None]
     region = np.zeros_like(c.img)
     cv2.fillPoly(region, ipts, 255, cv2.LINE_AA, SHIFT)
