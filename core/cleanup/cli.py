@@ -131,10 +131,6 @@ def _export_parser() -> argparse.ArgumentParser:
     return p
 
 
-PARSERS = {"train": _train_parser, "eval": _eval_parser, "export": _export_parser}
-HANDLERS = {}
-
-
 def cmd_clean(args) -> int:
     argv = list(args.argv)
     if not argv or argv[0] in ("-h", "--help"):
@@ -142,10 +138,10 @@ def cmd_clean(args) -> int:
         _batch_parser().print_help()
         return 0 if argv else 2
     action = argv[0] if argv[0] in ACTIONS else None
-    parser = PARSERS[action]() if action else _batch_parser()
-    sub = parser.parse_args(argv[1:] if action else argv)
+    make_parser, run = FORMS[action or "batch"]
+    sub = make_parser().parse_args(argv[1:] if action else argv)
     sub.command_line = "seqgen clean " + " ".join(shlex.quote(a) for a in argv)
-    return HANDLERS[action or "batch"](sub)
+    return run(sub)
 
 
 def _note(msg: str, quiet: bool = False) -> None:
@@ -242,7 +238,9 @@ def cmd_export(args) -> int:
     return 0
 
 
-HANDLERS.update({"batch": cmd_batch, "train": cmd_train, "eval": cmd_eval, "export": cmd_export})
+# (parser, handler) of each form; the batch form is the one without an action word
+FORMS = {"batch": (_batch_parser, cmd_batch), "train": (_train_parser, cmd_train),
+         "eval": (_eval_parser, cmd_eval), "export": (_export_parser, cmd_export)}
 
 
 def main(argv=None) -> int:
