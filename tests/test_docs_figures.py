@@ -3,7 +3,8 @@
 Each figure is read out of the README's sentence and compared with the file it is quoted from
 (docs/results/rock_*/results.json, benchmarks/results/texture.json, resources/models/*.md), so a rerun
 or a new model that leaves the README behind fails here.
-The video section quotes no figures (it points to the card and docs/results/video/).
+The video section quotes no figures (it points to the card and docs/results/video/); the video card's
+notes are checked against docs/results/video/eval.json and benchmarks/results/video.json.
 """
 
 import json
@@ -103,3 +104,23 @@ def test_cleanup_figures_are_the_committed_evaluations():
     card = (ROOT / "resources/models/cleanup_unet.md").read_text(encoding="utf-8")
     step = re.search(r"\(step (\d+),", val["model"]).group(1)
     assert f"- Steps: {step} " in card and f"(step {step}," in held["model"]  # both evaluate the shipped file
+
+
+def test_video_card_figures_are_the_committed_evaluation():
+    """The video card's notes quote docs/results/video/eval.json and benchmarks/results/video.json."""
+    card = " ".join((ROOT / "resources/models/video_mnist.md").read_text(encoding="utf-8").split())
+    ev = json.loads((ROOT / "docs/results/video/eval.json").read_text(encoding="utf-8"))
+    ms = {m: ev["methods"][m]["mean"] for m in ("ours", "copy_last", "vqvae_recon")}
+    mse, mse_copy, ssim, ssim_copy, recon, step = quoted(
+        r"beats copying the last frame on MSE \((\d+) vs (\d+) per frame\) and PSNR, not on SSIM \(([\d.]+) vs "
+        r"([\d.]+)\).*?reconstructs at ([\d.]+) dB, so the transformer \((\d+) steps\)", card)
+    assert (mse, mse_copy) == (f"{ms['ours']['mse']:.0f}", f"{ms['copy_last']['mse']:.0f}")
+    assert ms["ours"]["psnr"] > ms["copy_last"]["psnr"] and ms["ours"]["mse"] < ms["copy_last"]["mse"]
+    assert (ssim, ssim_copy) == (f"{ms['ours']['ssim']:.3f}", f"{ms['copy_last']['ssim']:.3f}")
+    assert ms["ours"]["ssim"] < ms["copy_last"]["ssim"]
+    assert recon == f"{ms['vqvae_recon']['psnr']:.1f}" and int(step) == ev["model_step"]
+    assert f"- Steps: {ev['model_step']} " in card and ev["model"].endswith("resources/models/video_mnist.pt")
+    bench = json.loads((ROOT / "benchmarks/results/video.json").read_text(encoding="utf-8"))
+    shipped = next(r for r in bench["rows"] if r["config"] == "shipped")
+    (secs,) = quoted(r"benchmarks/results/video\.md: ([\d.]+) s on the busy 2-core CPU", card)
+    assert secs == f"{shipped['cache']['seconds']:.1f}" and bench["frames"] == 10
