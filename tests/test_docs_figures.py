@@ -124,3 +124,26 @@ def test_video_card_figures_are_the_committed_evaluation():
     shipped = next(r for r in bench["rows"] if r["config"] == "shipped")
     (secs,) = quoted(r"benchmarks/results/video\.md: ([\d.]+) s on the busy 2-core CPU", card)
     assert secs == f"{shipped['cache']['seconds']:.1f}" and bench["frames"] == 10
+
+
+def test_cleanup_card_figures_of_the_shipped_model_are_the_committed_evaluations():
+    """The cleanup card's figures of today's model are docs/results/cleanup/{valgen,heldout}.json."""
+    card = " ".join((ROOT / "resources/models/cleanup_unet.md").read_text(encoding="utf-8").split())
+    val = json.loads((ROOT / "docs/results/cleanup/valgen.json").read_text(encoding="utf-8"))
+    held = json.loads((ROOT / "docs/results/cleanup/heldout.json").read_text(encoding="utf-8"))
+    ours = {v: f"ours (U-Net, mean of {v} views)" for v in (4, 8)} | {1: "ours (U-Net)"}
+
+    def iou(data, method, digits):
+        return f"{100 * data['methods'][method]['mean']['iou']['mean']:.{digits}f}"
+
+    share = f"{100 * val['beats_both'][ours[4]]:.1f}"
+    v, s, h, ho, hs = quoted(r"valgen IoU [\d.]+ → ([\d.]+) % \(200 pages of 512², 4 views\), above Otsu and Sauvola "
+                             r"on [\d.]+ → ([\d.]+) % of the pages; on today's held-out set \(the wider world with "
+                             r"dropout, 100 images\) [\d.]+ → ([\d.]+) % with 4 views \(Otsu ([\d.]+) %, Sauvola "
+                             r"([\d.]+) %\)", card)
+    assert (v, s, h) == (iou(val, ours[4], 2), share, iou(held, ours[4], 2)) and val["n"] == 200 == 2 * held["n"]
+    assert (ho, hs) == (iou(held, "Otsu", 1), iou(held, "Sauvola (window 25, k 0.2)", 1))
+    views = quoted(r"held-out ([\d.]+) / ([\d.]+) / ([\d.]+) % for 1 / 4 / 8 views", card)
+    assert views == tuple(iou(held, ours[k], 2) for k in (1, 4, 8))
+    assert quoted(r"\(([\d.]+) %, ([\d.]+) %\), held-out ≥ 95 % \(([\d.]+) %\)", card) == (
+        iou(val, ours[4], 1), share, iou(held, ours[4], 1))
