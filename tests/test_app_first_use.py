@@ -75,7 +75,7 @@ def test_train_defaults_are_the_shipped_cpu_recipes_with_an_estimate(main_window
     # ... and the run gets the shipped model's widths (encoder and critics 32, D_z 128), not half of them
     import importlib
 
-    from app.tabs.texture_tab import train_job
+    from core.texture.gui_support import train_job
 
     ct = importlib.import_module("core.texture.train")  # the module (core.texture.train is also a function)
     seen = {}

@@ -314,7 +314,7 @@ def test_train_stop_and_resume(tab, qtbot, tmp_path, errors):
 
 
 def test_heldout_reference_of_rock_classes():
-    from app.tabs.texture_tab import class_rock, class_voxel_size, compare_job, shared_class_path
+    from core.texture.gui_support import class_rock, class_voxel_size, compare_job, shared_class_path
 
     assert class_rock("Berea") == "berea" and class_rock("ketton_256") == "ketton" and class_rock("plus") is None
     assert class_voxel_size("berea") == pytest.approx(5.345) and class_voxel_size("minus") is None

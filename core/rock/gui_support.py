@@ -7,7 +7,6 @@ in a worker thread and the tests can call it directly.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,27 +53,15 @@ def rock_voxel_size(name: str) -> float | None:
 # generation
 # --------------------------------------------------------------------------------------------
 
-_model_cache: dict = {}
-_model_lock = threading.Lock()
-
-
 def load_model_cached(path, device: str | None = None):
-    """``core.rock.load_model`` with a small cache (keyed by path, file time and device)."""
+    """``core.rock.load_model`` through ``core.model_cache`` (keyed on the file and the device)."""
     from ..jobs import select_device
+    from ..model_cache import cached_model
     from .load import load_model
 
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"The model file {p} does not exist.")
     dev = str(select_device(None if device in (None, "", "auto") else device))
-    key = (str(p.resolve()), p.stat().st_mtime_ns, dev)
-    with _model_lock:
-        model = _model_cache.get(key)
-        if model is None:
-            model = load_model(p, device=dev)
-            _model_cache.clear()  # one model at a time is plenty
-            _model_cache[key] = model
-        return model
+    return cached_model("rock", p, dev, lambda: load_model(p, device=dev))
 
 
 @dataclass
