@@ -1,9 +1,7 @@
-"""Qt-free helpers for the GUI's Video tab: inputs, a cached model, generation, metrics, exports."""
+"""Qt-free helpers for the GUI's Video tab: inputs, a cached model, generation, metrics, exports, training."""
 
 from __future__ import annotations
 
-import math
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,34 +9,47 @@ import numpy as np
 
 from ..errors import InputError
 from ..jobs import TaskState, ensure_state
+from ..metrics import psnr
+from ..model_cache import cached_model
 from ..shipped import run_checkpoint
+from .metrics import as_unit, frame_mse
 
 MAX_TEST_INDEX = 9999
 
-_cache_lock = threading.Lock()
-_cache: dict = {}  # (path, mtime, device) -> LoadedLVT (one entry)
-
 
 def load_model(path, device: str = "cpu"):
-    """A ``video-lvt`` model (cached: the last one loaded stays in memory)."""
+    """A ``video-lvt`` model (a checkpoint or a run folder), kept in ``core.model_cache``."""
     from .loader import load_lvt
 
     p = run_checkpoint(path).resolve()
-    key = (str(p), p.stat().st_mtime if p.exists() else 0.0, str(device))
-    with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-    loaded = load_lvt(p, device=device)
-    with _cache_lock:
-        _cache.clear()
-        _cache[key] = loaded
-    return loaded
+    return cached_model("video", p, device, lambda: load_lvt(p, device=device))
 
 
 def model_info(loaded) -> dict:
     cfg = loaded.model.cfg
     return {"size": int(loaded.vqvae.cfg.size), "context": int(cfg.context), "window": int(cfg.frames),
             "step": int(loaded.step), "latent": int(cfg.height), "parts": int(cfg.n_parts)}
+
+
+def model_text(info: dict) -> str:
+    """One line on a loaded model for the tab's Model box."""
+    return (f"{info['size']}×{info['size']} frames; needs ≥ {info['context']} context frames; "
+            f"{info['window'] - info['context']} new frame(s) per window; step {info['step']}.")
+
+
+def generation_device(preference: str) -> str:
+    """The device a generation runs on for the user's ``preference`` (the CPU when it is unavailable)."""
+    try:
+        from ..jobs import select_device
+
+        return str(select_device(preference))
+    except Exception:  # noqa: BLE001 - the CPU always works
+        return "cpu"
+
+
+def sampling_text(temperature: float, seed: int) -> str:
+    """How a continuation is chosen, for the "Generating…" line."""
+    return "the most likely continuation" if temperature == 0 else f"temperature {temperature:g}, seed {seed}"
 
 
 def test_sample(index: int, size: int) -> tuple[np.ndarray, list[str]]:
@@ -92,6 +103,23 @@ class Generation:
     def length(self) -> int:
         return int(self.clips.shape[1])
 
+    @property
+    def tag(self) -> str:
+        """How it was made, for file names: 'greedy' or 'seedN' (sampled)."""
+        return "greedy" if self.temperature == 0 else f"seed{self.seed}"
+
+    def summary(self) -> str:
+        """The "Done: …" line: frames given and made, samples, how they were chosen, and the notices."""
+        how = ("most likely continuation (temperature 0)" if self.temperature == 0
+               else f"temperature {self.temperature:g}" + (f", top-k {self.top_k}" if self.top_k else "")
+               + f", seed {self.seed}")
+        text = f"Done: {self.context} given + {self.n_frames} generated frame(s), {self.samples} sample(s), {how}."
+        return text + (" " + " ".join(self.notices) if self.notices else "")
+
+    def metrics(self) -> list[dict]:
+        """``frame_metrics`` of each sample against the real frames."""
+        return [frame_metrics(self.real, clip, self.context) for clip in self.clips]
+
 
 def generate(model_path, frames: np.ndarray, context: int, n_frames: int, *, samples: int = 1, seed: int = 0,
              device: str = "cpu", temperature: float | None = None, top_k: int | None = None,
@@ -122,16 +150,10 @@ def generate(model_path, frames: np.ndarray, context: int, n_frames: int, *, sam
 def frame_metrics(real: np.ndarray, clip: np.ndarray, context: int) -> dict:
     """Per generated frame with a real counterpart: frame index, MSE (sum over pixels in [0, 1], as
     OpenSTL reports Moving MNIST) and PSNR (dB)."""
-    n = min(len(real), len(clip))
-    idx, mse, ps = [], [], []
-    for t in range(context, n):
-        a = real[t].astype(np.float64) / 255.0
-        b = clip[t].astype(np.float64) / 255.0
-        d = float(np.mean((a - b) ** 2))
-        idx.append(t)
-        mse.append(d * a.size)
-        ps.append(math.inf if d == 0 else 10.0 * math.log10(1.0 / d))
-    return {"frame": np.array(idx, int), "mse": np.array(mse), "psnr": np.array(ps)}
+    n = max(context, min(len(real), len(clip)))
+    a, b = as_unit(real[context:n]), as_unit(clip[context:n])
+    # no MSE floor: a frame equal to the real one has PSNR +inf (the plot draws it at its cap)
+    return {"frame": np.arange(context, n), "mse": frame_mse(b, a), "psnr": psnr(b, a, axis=(-2, -1))}
 
 
 def export_clip(path, frames: np.ndarray, fps: float = 10.0) -> Path:
@@ -169,6 +191,16 @@ PRESETS = {
     "standard": (dict(size=64, channels=64, embed_dim=64, n_parts=2, codebook_size=256, downsample=8),
                  dict(frames=20, context=10, dim=128, heads=4, layers=4)),
 }
+
+
+def check_training(out_dir: str, data_folder: str | None, resume: bool) -> None:
+    """Refuse a Train press without a run folder, with a missing data folder, or onto a run not resumed."""
+    if not out_dir:
+        raise InputError("Choose a run folder first.")
+    if data_folder and not Path(data_folder).is_dir():
+        raise InputError(f"The data folder {data_folder} does not exist.")
+    if not resume and any((Path(out_dir) / sub / "last.pt").is_file() for sub in ("vqvae", "lvt")):
+        raise InputError(f"{out_dir} already holds a training run. Tick 'Resume' or choose another folder.")
 
 
 def train_both(out_dir, *, preset: str = "small", vq_steps: int = 500, lvt_steps: int = 1000, batch: int = 8,
