@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import html
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
@@ -17,11 +13,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
                                QPushButton, QSizePolicy, QSplitter, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from core.errors import InputError, SeqGenError
-from core.io import LoadedVolume, read_volume, write_volume
-from core.io.atomic import atomic_path
-from core.jobs import TaskState, ensure_state
-from core.render import SceneData, prepare_scene
+from core.errors import SeqGenError
+from core.io import LoadedVolume
+from core.render import SceneData
+from core.volumes.inspect import (LoadResult, MeasureResult, export_volume_job, format_value, load_job, measure_job,
+                                  scene_job, write_results)
 
 from ..settings import (KEY_EXPORT_DIR, KEY_OPEN_DIR, KEY_RENDER_MODE, add_recent_file, get_str,
                         last_dir, set_last_dir)
@@ -42,79 +38,6 @@ EXPORT_VOLUME_FILTERS = {
 }
 RENDER_MODES = [("surface", "Pore surface"), ("volume", "Volume rendering")]
 
-
-# ----------------------------------------------------------------------------------------------
-# work done in worker threads (plain functions of numpy arrays: no widgets here)
-# ----------------------------------------------------------------------------------------------
-
-@dataclass
-class LoadResult:
-    volume: LoadedVolume
-    scene: Optional[SceneData]
-    notices: list = field(default_factory=list)
-
-
-@dataclass
-class MeasureResult:
-    report: object                   # core.properties.PropertyReport
-    local_porosity: np.ndarray       # porosity of each sub-block
-    block: int                       # sub-block edge (voxels)
-
-
-def local_porosity(array: np.ndarray, blocks_per_axis: int = 5) -> tuple[np.ndarray, int]:
-    """Porosity of non-overlapping cubic sub-blocks (about ``blocks_per_axis`` per axis)."""
-    a = np.asarray(array)
-    block = max(2, min(a.shape) // blocks_per_axis)
-    n = [s // block for s in a.shape]
-    t = a[: n[0] * block, : n[1] * block, : n[2] * block]
-    b = t.reshape(n[0], block, n[1], block, n[2], block).mean(axis=(1, 3, 5), dtype=np.float64)
-    return b.ravel(), block
-
-
-def load_job(path, *, options: dict, mode: str, state: TaskState) -> LoadResult:
-    state = ensure_state(state)
-    vol = read_volume(path, **options, state=state.sub(0.0, 0.6))
-    notices = []
-    scene = None
-    try:
-        scene = prepare_scene(vol.array, mode, state=state.sub(0.6, 1.0))
-        notices.extend(scene.notices)
-    except InputError as exc:  # e.g. all pore: the slices still show it
-        notices.append(f"3D view: {exc}")
-    return LoadResult(vol, scene, notices)
-
-
-def scene_job(array: np.ndarray, mode: str, *, state: TaskState) -> SceneData:
-    return prepare_scene(array, mode, state=state)
-
-
-def measure_job(array: np.ndarray, voxel_size_um: float, *, permeability: bool,
-                state: TaskState) -> MeasureResult:
-    from core.properties import measure
-
-    state = ensure_state(state)
-    report = measure(array, voxel_size_um, permeability=permeability, state=state.sub(0.0, 0.97))
-    local, block = local_porosity(array)
-    state.report(1.0, "Done")
-    return MeasureResult(report, local, block)
-
-
-def export_volume_job(path, array, *, voxel_size_um: float, metadata: dict, state: TaskState) -> Path:
-    return write_volume(path, array, voxel_size_um=voxel_size_um, metadata=metadata, state=state)
-
-
-def format_value(value) -> str:
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if v == 0 or 1e-3 <= abs(v) < 1e5:
-            return f"{v:.5g}"
-        return f"{v:.4e}"
-    return str(value)
-
-
-# ----------------------------------------------------------------------------------------------
-# the tab
-# ----------------------------------------------------------------------------------------------
 
 class InspectTab(JobTab):
     accepts_files = True
@@ -484,22 +407,7 @@ class InspectTab(JobTab):
     def export_results(self, path: Path) -> bool:
         path = Path(path)
         try:
-            if path.suffix.lower() not in (".csv", ".json"):
-                raise InputError(f"Results are saved as .csv or .json, not '{path.suffix or path.name}'.")
-            rep = self.result.report
-            with atomic_path(path) as tmp:
-                if path.suffix.lower() == ".json":
-                    d = rep.to_dict()
-                    d["source"] = str(self.volume.path) if self.volume is not None else None
-                    d["local_porosity"] = {"block_voxels": int(self.result.block),
-                                           "values": [float(x) for x in self.result.local_porosity]}
-                    tmp.write_text(json.dumps(d, indent=2), encoding="utf-8")
-                else:
-                    with open(tmp, "w", newline="", encoding="utf-8") as f:
-                        w = csv.writer(f)
-                        w.writerow(["property", "value", "unit"])
-                        for name, value, unit in rep.rows():
-                            w.writerow([name, value, unit])
+            write_results(path, self.result, str(self.volume.path) if self.volume is not None else None)
         except Exception as exc:
             msg = str(exc) if isinstance(exc, SeqGenError) else f"Could not write {path}: {exc}"
             self.context.error("Export results", msg)

@@ -8,7 +8,8 @@ provide ``MENU_TITLE``, ``INSPECT_REF``, ``VOLUME_FILTER``, ``KEY_TRAIN_OUT``, `
 ``_model_index``, ``_on_model_changed(index)``, ``result``, ``_show_realisation(index)``,
 ``_on_inspect_volume``, ``_add_references``, ``start_compare``, ``_export_parts(indices)``,
 ``_export_stem()``, ``_update_enabled``, ``_training_inputs``, ``add_training_files`` and
-``_submit_training``, and call ``_set_up`` at the end of ``__init__``.
+``_submit_training``, and call ``_set_up`` at the end of ``__init__``. The comparison with a reference
+(``_fill_references`` … ``kl_values``) is ``ReferenceCompareMethods`` of volume_compare.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QStandardItemModel
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QMenu, QProgressBar,
                                QPushButton, QTabWidget, QVBoxLayout, QWidget)
 
@@ -26,16 +27,20 @@ from core.io import numbered_paths
 from core.jobs import new_seed
 from core.render import SceneData, prepare_scene
 from core.volumes.split import shared_data_dir
+# re-exported: the Rock and Texture tabs import tiff_heldout_shape from here
+from core.volumes.subcrops import (MAX_SUBCROPS, compare_subcrops_job, subcrop_shape, subcrops,  # noqa: F401
+                                   tiff_heldout_shape)
 
 from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, last_dir, set_last_dir
 from ..widgets.form_helpers import page, side_panel_layout, spin
 from ..widgets.model_choice import ModelChoice, ModelChoiceMethods, combo_spec
-from ..widgets.property_compare import PropertyComparePanel, kl_summary
+from ..widgets.property_compare import PropertyComparePanel
 from ..widgets.realisation_view import RealisationView
 from ..widgets.training_view import TrainingView
 from ..worker import TaskRunner
 from .base import AppContext
 from .train_tab import TrainTab
+from .volume_compare import ReferenceCompareMethods
 
 EXPORT_FILTERS = {
     ".tif": "Multi-page TIFF (*.tif)",
@@ -45,57 +50,12 @@ EXPORT_FILTERS = {
 }
 
 
-MAX_SUBCROPS = 8  # per realisation, when the reference is too small for whole ones
-
-
-def subcrop_shape(shape, reference_shape) -> Optional[tuple]:
-    """The crop shape to compare when realisations of ``shape`` do not fit in the reference (per axis
-    the smaller of the two); None when they fit (whole realisations are compared)."""
-    if reference_shape is None or all(int(s) <= int(r) for s, r in zip(shape, reference_shape)):
-        return None
-    return tuple(min(int(s), int(r)) for s, r in zip(shape, reference_shape))
-
-
-def subcrops(volumes, shape, max_per_volume: int = MAX_SUBCROPS) -> list[np.ndarray]:
-    """Non-overlapping crops of ``shape`` from each volume, on a regular grid (at most ``max_per_volume``
-    each, spread evenly over the grid)."""
-    out = []
-    for v in volumes:
-        counts = [max(1, int(n) // int(s)) for n, s in zip(v.shape, shape)]
-        cells = [(i, j, k) for i in range(counts[0]) for j in range(counts[1]) for k in range(counts[2])]
-        pick = np.linspace(0, len(cells) - 1, min(len(cells), max_per_volume)).round().astype(int)
-        for c in (cells[i] for i in sorted(set(pick.tolist()))):
-            z, y, x = (ci * si for ci, si in zip(c, shape))
-            out.append(np.ascontiguousarray(v[z:z + shape[0], y:y + shape[1], x:x + shape[2]]))
-    return out
-
-
-def compare_subcrops_job(compare_fn, volumes, kind: str, *, sub_shape=None, state=None, **kwargs):
-    """``compare_fn`` on the realisations, or on their sub-crops of ``sub_shape`` when given."""
-    vols = list(volumes) if sub_shape is None else subcrops(volumes, sub_shape)
-    return compare_fn(vols, kind, state=state, **kwargs)
-
-
-def tiff_heldout_shape(path) -> Optional[tuple]:
-    """(z, y, x) of the held-out part of a shared TIFF volume, read from its header only."""
-    import tifffile
-
-    from core.volumes.split import heldout_start
-
-    try:
-        with tifffile.TiffFile(str(path)) as f:
-            shape = f.series[0].shape
-        return (shape[0] - heldout_start(Path(path).name),) + tuple(shape[1:3])
-    except Exception:  # noqa: BLE001 - unknown: the comparison itself then says what is wrong
-        return None
-
-
 def scene_job(gen_id: int, index: int, volume: np.ndarray, *, state) -> tuple[int, int, SceneData]:
     """(``gen_id``, ``index``, the 3D surface scene of ``volume``), made in a worker thread."""
     return gen_id, index, prepare_scene(volume, "surface", state=state)
 
 
-class VolumeTab(ModelChoiceMethods, TrainTab):
+class VolumeTab(ModelChoiceMethods, ReferenceCompareMethods, TrainTab):
     MENU_TITLE = ""
     INSPECT_REF = "volume"            # the reference combo's data for the Inspect volume
     VOLUME_FILTER = "All files (*)"   # of the training volumes' file dialog
@@ -387,92 +347,6 @@ class VolumeTab(ModelChoiceMethods, TrainTab):
             self.context.error("3D view", f"The 3D view could not draw this realisation: {exc}")
             return
         self.sceneReady.emit(index)
-
-    # -- comparison -------------------------------------------------------------------------
-    def _fill_references(self) -> None:
-        """The reference combo anew: ``_add_references``, then the Inspect volume; the choice kept if still there."""
-        keep = self.ref_combo.currentData()
-        self.ref_combo.blockSignals(True)
-        self.ref_combo.clear()
-        self._add_references()
-        has = self.inspect_volume() is not None
-        self._add_ref("The volume open in Inspect", self.INSPECT_REF if has else None,
-                      f"Random crops of {self.inspect_name()}" if has else "Open a volume in the Inspect tab first")
-        idx = self.ref_combo.findData(keep) if keep is not None else -1
-        if idx < 0:  # first usable entry
-            idx = next((i for i in range(self.ref_combo.count()) if self.ref_combo.itemData(i) is not None), 0)
-        self.ref_combo.setCurrentIndex(idx)
-        self.ref_combo.blockSignals(False)
-
-    def _add_ref(self, text: str, data: Optional[str], tip: str) -> None:
-        """A reference entry; without ``data`` (not available here) it is shown disabled."""
-        self.ref_combo.addItem(text, data)
-        i = self.ref_combo.count() - 1
-        self.ref_combo.setItemData(i, tip, Qt.ToolTipRole)
-        model = self.ref_combo.model()
-        item = model.item(i) if isinstance(model, QStandardItemModel) else None
-        if item is not None and data is None:
-            item.setEnabled(False)
-
-    def select_reference(self, kind: str) -> bool:
-        """Choose the reference entry whose data is ``kind``; whether there is one."""
-        idx = self.ref_combo.findData(kind)
-        if idx >= 0:
-            self.ref_combo.setCurrentIndex(idx)
-        return idx >= 0
-
-    def _chosen_reference(self) -> Optional[str]:
-        """The reference combo's data; None when there is nothing to compare (said where it helps)."""
-        if self.result is None:
-            return None
-        ref = self.ref_combo.currentData()
-        if ref is None:
-            self.context.error("Compare", "This reference is not available here.")
-        return ref
-
-    def _inspect_reference(self) -> Optional[dict]:
-        """The Inspect volume as compare arguments; None (said) when none is open."""
-        vol = self.inspect_volume()
-        if vol is None:
-            self.context.error("Compare", "No volume is open in the Inspect tab.")
-            return None
-        return {"array": vol.array, "array_label": self.inspect_name()}
-
-    def _reference_shape(self, kind: str, kwargs: dict) -> Optional[tuple]:
-        """The largest crop (z, y, x) the chosen reference holds: the array's shape, or (subclasses) the
-        held-out part of a shared rock; None when unknown."""
-        a = kwargs.get("array")
-        return tuple(a.shape) if a is not None else None
-
-    def _start_comparing(self, compare_fn, kind: str, **kwargs) -> bool:
-        """Compare the realisations with a reference of ``kind`` in the job worker; realisations larger than
-        the reference are compared on sub-crops that fit it (said in the note)."""
-        vols = self.volumes()
-        sub = subcrop_shape(vols[0].shape, self._reference_shape(kind, kwargs)) if vols else None
-        self._subcrop_note = ""
-        if sub is not None:
-            n = len(subcrops(vols[:1], sub))
-            self._subcrop_note = (f" The realisations ({'×'.join(map(str, vols[0].shape))}, z×y×x) are larger than "
-                                  f"the reference, so up to {n} sub-crops of {'×'.join(map(str, sub))} of each "
-                                  "are compared.")
-        return self._start("Comparing", compare_subcrops_job, compare_fn, vols, kind, sub_shape=sub,
-                           n_ref=int(self.ncrops_spin.value()), permeability=self.perm_check.isChecked(),
-                           on_finished=self._on_compared, **kwargs)
-
-    def _show_compared(self, comp, extra_note: str = "") -> None:
-        """A finished comparison: panel, log, Properties page."""
-        self.comparison = comp
-        extra_note = (extra_note + getattr(self, "_subcrop_note", "")).strip()
-        self.properties.show_comparison(comp, extra_note)
-        self.context.log(f"{self.LOG_NAME}: " + kl_summary(comp))
-        self._job_ended("Compared", done=True)
-        self.views.setCurrentIndex(1)
-        self._update_enabled()
-        self.compared.emit()
-
-    def kl_values(self) -> dict[str, Optional[float]]:
-        """{property label: KL} as shown in the table."""
-        return self.properties.kl_values()
 
     # -- export -----------------------------------------------------------------------------
     @Slot()
