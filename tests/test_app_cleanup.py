@@ -14,6 +14,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent  # noqa: E402
 
 import app.tabs.cleanup_tab as cleanup_tab  # noqa: E402
+import core.cleanup.gui_support as gui_support  # noqa: E402
 from core.cleanup import synth  # noqa: E402
 from core.cleanup.config import UNetConfig  # noqa: E402
 
@@ -147,13 +148,13 @@ def test_cancel_keeps_window_responsive(qtbot, tab, tmp_path, monkeypatch):
 
 def test_before_after_threshold_and_synced_zoom(qtbot, tab, scans, monkeypatch):
     calls = []
-    real = cleanup_tab.predict
+    real = gui_support.predict
 
     def counting_predict(*a, **k):
         calls.append(1)
         return real(*a, **k)
 
-    monkeypatch.setattr(cleanup_tab, "predict", counting_predict)
+    monkeypatch.setattr(gui_support, "predict", counting_predict)
     tab.add_paths([scans / "a.png", scans / "b.png"])
     with qtbot.waitSignal(tab.previewReady, timeout=JOB_MS):
         tab.select_file("b.png")
@@ -184,7 +185,7 @@ def test_before_after_threshold_and_synced_zoom(qtbot, tab, scans, monkeypatch):
     from core.cleanup.infer import DEFAULT_VIEWS
 
     assert tab.views() == DEFAULT_VIEWS == 4 and tab._shown[2] == 4
-    model = tab._model_cache[1]
+    model = gui_support.cleanup_model(tab.model_spec())
     four = prob
     assert np.allclose(four, real(dataclasses.replace(model, views=4), before), atol=1e-5)
     with qtbot.waitSignal(tab.previewReady, timeout=JOB_MS):
