@@ -1,7 +1,8 @@
 """The Cleanup tab's list of scans: Add files / Add folder / Remove / Clear, one row per file and its status.
 
-``inputs`` are what was added (files and folders); the rows are their scans. Each row keeps the file's full path (``Qt.UserRole`` of the name cell) and its status word (``Qt.UserRole``
-of the status cell); the cells show a friendlier text and colour. What the buttons do is the tab's.
+``inputs`` are what was added (files and folders); the rows are their scans. Each row keeps the file's
+full path (``Qt.UserRole`` of the name cell) and its status word (``Qt.UserRole`` of the status cell);
+the cells show a friendlier text and colour. What the buttons do is the tab's.
 """
 
 from __future__ import annotations
