@@ -51,7 +51,18 @@ def test_format_1_vqvae_still_loads_and_decodes_the_same():
     assert ck["format_version"] == 1 and net.cfg.downsample == 4 and net.cfg.latent == 4
     ref = np.load(DATA / "video_vqvae_format1_ref.npz")
     assert np.allclose(net.decode(torch.from_numpy(ref["codes"])).numpy(), ref["decoded"], atol=1e-6)
-    assert np.array_equal(net.encode(to_float(ref["frames"])).numpy(), ref["encoded"])
+    # Same codes, up to near ties: the encoder's float sums differ in the last bits between CPUs
+    # (AMD Zen 5 vs Intel Xeon), so where a code differs both codes must be (almost) equally near.
+    got = net.encode(to_float(ref["frames"])).numpy()
+    want = ref["encoded"]
+    assert (got == want).mean() >= 0.75  # a tiny untrained net: many near ties
+    q = net.quantizer
+    flat = q.split(net.encoder(to_float(ref["frames"])).float())              # (n_c, B·h·w, d)
+    dist = torch.cdist(flat, q.embed).pow(2)                                   # (n_c, B·h·w, K)
+    g = torch.from_numpy(got).permute(1, 0, 2, 3).reshape(q.n, -1, 1)
+    w = torch.from_numpy(want).permute(1, 0, 2, 3).reshape(q.n, -1, 1).long()
+    dg, dw = dist.gather(-1, g).squeeze(-1), dist.gather(-1, w).squeeze(-1)
+    assert torch.all(dg <= dw + 1e-5) and torch.allclose(dg, dw, rtol=1e-3, atol=1e-5)
 
 
 def test_code_usage_bits():
