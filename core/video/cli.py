@@ -20,6 +20,7 @@ from ..train.cliargs import add_precision_option, add_time_limit_option
 
 DEFAULT_MODEL = "mnist"  # resources/models/video_mnist.pt once shipped
 TEST_PREFIX = "mnist-test:"
+DIGIT_READER = "eval_digits"  # resources/models/eval_digits.pt: the evaluation's digit reader (not a video model)
 
 
 def register(subparsers) -> None:
@@ -101,7 +102,24 @@ def register(subparsers) -> None:
     p.add_argument("--out", default="docs/results/video", metavar="DIR", help="report folder (default docs/results/video)")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
     p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--digits", default=None, metavar="MODEL",
+                   help=f"digit reader for the 'same digits at the last frame' check (default "
+                        f"resources/models/{DIGIT_READER}.pt when present; 'none' skips it)")
+    p.add_argument("--examples", type=int, default=8, metavar="K",
+                   help="sequences shown in examples.png, given | true | ours (default 8; 0: none)")
     p.set_defaults(func=lambda a: __import__("core.video.evaluate", fromlist=["cmd_eval"]).cmd_eval(a))
+
+    p = sub.add_parser("train-digits", help="train the digit reader used by `video eval`",
+                       description="A small CNN that reads which digits a 64×64 Moving MNIST frame shows, trained "
+                                   "on frames of the training digits only (blur and noise added); used to check "
+                                   "that continuations keep their digits.")
+    p.add_argument("--steps", type=positive_int, default=4000)
+    p.add_argument("--batch", type=positive_int, default=64)
+    p.add_argument("--lr", type=positive_float, default=2e-3)
+    p.add_argument("--seed", type=seed_int, default=0)
+    p.add_argument("--out", default=f"resources/models/{DIGIT_READER}.pt", metavar="FILE")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_train_digits)
 
     p = sub.add_parser("export", help="make a small model file to ship from a training checkpoint",
                        description="Keeps the weights (for a transformer also its VQ-VAE), the config and the "
@@ -287,6 +305,20 @@ def write_settings(path, *, temperature: float, seed: int, **fields) -> Path:
     with atomic_path(path) as tmp:
         Path(tmp).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return Path(path)
+
+
+def cmd_train_digits(args) -> int:
+    from ..cli import make_state
+    from .digits import save_reader, train_reader
+
+    state, progress, _ = make_state(args.quiet)
+    model, summary = train_reader(steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed, state=state)
+    progress.done()
+    summary["command"] = "seqgen " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["video"] else None
+    out = save_reader(model, args.out, summary)
+    print(f"wrote {out}: exact reading of {summary['val_exact']:.1%} of 1000 validation frames (training digits, "
+          f"separate stream), {summary['seconds']:.0f} s")
+    return 0
 
 
 def cmd_export(args) -> int:

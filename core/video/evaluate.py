@@ -99,10 +99,14 @@ def _per_seq(pred: np.ndarray, true: np.ndarray) -> dict[str, np.ndarray]:
 
 def evaluate(loaded, *, n: int = 256, context: int = 10, frames: int = 10, samples: int = 1, seed: int = 0,
              batch: int = 16, temperature: float | None = None, top_k: int | None = None, use_cache: bool = True,
-             sequences: np.ndarray | None = None, state: TaskState | None = None) -> dict:
+             sequences: np.ndarray | None = None, reader=None, digit_sets=None, examples: dict | None = None,
+             n_examples: int = 8, state: TaskState | None = None) -> dict:
     """Metrics of ``loaded`` (a ``LoadedLVT``) on ``n`` fixed test sequences; a JSON-safe dict.
 
-    ``sequences`` (n, ≥ context + frames, H, W) uint8 replaces the fixed test set (tests)."""
+    ``sequences`` (n, ≥ context + frames, H, W) uint8 replaces the fixed test set (tests).
+    ``reader`` (a ``core.video.digits.DigitReader``) adds the digit check (``digit_sets``: the true digit
+    classes per sequence; from the test set's labels by default). ``examples``, a dict, receives the
+    first ``n_examples`` sequences' given, true and generated frames (uint8 arrays) for the picture."""
     from .sampling import continue_codes, resolve_temperature
     from .vqvae import to_float, to_uint8
 
@@ -119,7 +123,11 @@ def evaluate(loaded, *, n: int = 256, context: int = 10, frames: int = 10, sampl
         from .mnist import fixed_test_set
 
         state.report(0.0, "building the test set")
-        sequences = fixed_test_set(n, frames=total_frames, size=size)
+        sequences, used = fixed_test_set(n, frames=total_frames, size=size, return_indices=True)
+        if reader is not None and digit_sets is None:
+            from .digits import true_digit_sets
+
+            digit_sets = true_digit_sets(used)
         source = f"fixed Moving MNIST test set (test digits only, seed of core.video.mnist), {size}×{size}"
     else:
         sequences = np.asarray(sequences)
@@ -133,6 +141,7 @@ def evaluate(loaded, *, n: int = 256, context: int = 10, frames: int = 10, sampl
     per = {m: {k: [] for k in ("mse", "psnr", "ssim")} for m in METHODS}
     hist = {m: np.zeros(256) for m in ("real", "real_even", "real_odd") + METHODS}
     nll, n_codes = 0.0, 0
+    kept = {m: [] for m in ("true", "ours", "copy_last")}  # predicted frames for the digit check
     n_batches = math.ceil(n / batch)
     for bi in range(n_batches):
         lo, hi = bi * batch, min(n, (bi + 1) * batch)
@@ -156,6 +165,13 @@ def evaluate(loaded, *, n: int = 256, context: int = 10, frames: int = 10, sampl
                 per[m][k].append(v)
             hist[m] += M.pixel_histogram(pred)
         hist["real"] += M.pixel_histogram(true)
+        if reader is not None:
+            for m, f in (("true", true), ("ours", ours[:, 0]), ("copy_last", base)):
+                kept[m].append(np.asarray(f, np.uint8))
+        if examples is not None and lo < n_examples:
+            k = min(b, n_examples - lo)
+            for name, f in (("given", clip[:k, :context]), ("true", true[:k]), ("ours", ours[:k, 0])):
+                examples.setdefault(name, []).append(np.asarray(f, np.uint8))
         idx = np.arange(lo, hi)
         hist["real_even"] += M.pixel_histogram(true[idx % 2 == 0])
         hist["real_odd"] += M.pixel_histogram(true[idx % 2 == 1])
@@ -182,6 +198,16 @@ def evaluate(loaded, *, n: int = 256, context: int = 10, frames: int = 10, sampl
             "sem": {k: float(a.mean(1).std(ddof=1) / math.sqrt(len(a))) if len(a) > 1 else None for k, a in arr.items()},
             "pixel_kl": kl(hist["real"], hist[m]),
         }
+    if examples is not None:
+        for name in list(examples):
+            examples[name] = np.concatenate(examples[name])
+    digits = None
+    if reader is not None:
+        from .digits import digit_figures
+
+        if digit_sets is None or len(digit_sets) < n:
+            raise InputError("The digit check needs the true digit classes of every sequence.")
+        digits = digit_figures(reader, {m: np.concatenate(v) for m, v in kept.items()}, list(digit_sets)[:n])
     bits = nll / math.log(2) / max(n_codes, 1)
     codes_per_frame = cfg.height * cfg.width * cfg.n_parts
     notices = []
@@ -203,6 +229,7 @@ def evaluate(loaded, *, n: int = 256, context: int = 10, frames: int = 10, sampl
         "bits_per_code": bits, "n_codes_scored": n_codes,
         "bits_per_pixel": bits * codes_per_frame / (size * size),
         "pixel_kl_floor": kl(hist["real_even"], hist["real_odd"]),
+        "digits": digits,
         "published": [dict(p, source=PUBLISHED_SOURCE) for p in PUBLISHED],
         "conventions": {
             "mse": "per frame: sum over pixels of the squared error, frames in [0, 1]; averaged over sequences "
@@ -216,6 +243,10 @@ def evaluate(loaded, *, n: int = 256, context: int = 10, frames: int = 10, sampl
                              "(teacher forcing, windows as in generation), bits per code (n_c codes per latent "
                              "position); bits_per_pixel = bits per code × codes per frame / pixels per frame",
             "pixel_kl": M.KL_NOTE + "; floor: true frames of even- vs odd-indexed sequences",
+            "digits": "a small CNN trained on frames of the training digits (core.video.digits, "
+                      "resources/models/eval_digits.pt) reads each frame as a set of digit classes; 'same as "
+                      "true frame' = the reading of a method's frame equals the reading of the true frame, "
+                      "'= labels' = it equals the classes of the sequence's two digits; ours: the first sample",
         },
         "notices": notices,
         "device": str(dev), "seconds": time.perf_counter() - t_start,
@@ -251,6 +282,7 @@ def markdown(result: dict, command: str | None = None) -> str:
         lines.append(f"| {p['method']} | {p['mse']:.2f} | — | {p['ssim']:.4f} | — | published (OpenSTL), not ours |")
     lines += ["", f"Bits per latent code (true codes of the predicted frames): **{r['bits_per_code']:.4f}** "
                   f"over {r['n_codes_scored']} codes (= {r['bits_per_pixel']:.4f} bits per pixel).", ""]
+    lines += digit_markdown(r.get("digits"), r["context"] + r["frames"])
     lines += ["## Per predicted frame", "",
               "| frame | MSE ours | MSE copy-last | MSE VQ-VAE | SSIM ours | SSIM copy-last | SSIM VQ-VAE | PSNR ours | PSNR copy-last |",
               "|---|---|---|---|---|---|---|---|---|"]
@@ -267,6 +299,59 @@ def markdown(result: dict, command: str | None = None) -> str:
         lines += ["", "## Notices", ""] + [f"- {x}" for x in r["notices"]]
     lines.append("")
     return "\n".join(lines)
+
+
+def digit_markdown(d: dict | None, last: int) -> list[str]:
+    """The digit check's lines (none when the evaluation ran without a reader)."""
+    if not d:
+        return []
+    names = {"true": "true frames (the reader's own ceiling)", "ours": "ours (LVT)", "copy_last": "copy last frame"}
+    lines = [f"## Same digits at frame {last}", "",
+             f"Digit reader readings of frame {last}, {d['n']} sequences (95 % interval ± "
+             f"{100 * d['ci95_halfwidth_at_0.8']:.1f} points at 80 %).", "",
+             "| frames | same reading as the true frame | reading = the two digits' labels |", "|---|---|---|"]
+    for m in ("true", "ours", "copy_last"):
+        if m in d:
+            lines.append(f"| {names[m]} | {100 * d[m]['agree_last']:.1f} % | {100 * d[m]['labels_last']:.1f} % |")
+    return lines + [""]
+
+
+def plot_examples(examples: dict, path) -> Path:
+    """Given | true | ours frames of a few sequences as one PNG (rows: sequences; grey bar between parts)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    given, true, ours = examples["given"], examples["true"], examples["ours"]
+    k, c, h, w = given.shape
+    N = true.shape[1]
+    gap = 4
+
+    def strip(frames):  # (T, h, w) → (h, T*(w+1)-1) with a 1-pixel dark line between frames
+        cols = []
+        for f in frames:
+            cols += [f, np.full((h, 1), 40, np.uint8)]
+        return np.concatenate(cols[:-1], axis=1)
+
+    rows = []
+    for i in range(k):
+        parts = [strip(given[i]), np.full((h, gap), 128, np.uint8), strip(true[i]), np.full((h, gap), 128, np.uint8),
+                 strip(ours[i])]
+        rows += [np.concatenate(parts, axis=1), np.full((gap, sum(p.shape[1] for p in parts)), 128, np.uint8)]
+    mosaic = np.concatenate(rows[:-1], axis=0)
+    fig = Figure(figsize=(mosaic.shape[1] / 60, mosaic.shape[0] / 60 + 0.5), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes([0, 0, 1, 1 - 0.45 / (mosaic.shape[0] / 60 + 0.5)])
+    ax.imshow(mosaic, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    ax.set_axis_off()
+    x1 = c * (w + 1)
+    x2 = x1 + gap + N * (w + 1)
+    for x, text in ((x1 / 2, f"given (frames 1–{c})"), (x1 + gap + N * (w + 1) / 2, f"true ({c + 1}–{c + N})"),
+                    (x2 + gap + N * (w + 1) / 2, f"ours ({c + 1}–{c + N})")):
+        ax.text(x, -6, text, ha="center", va="bottom", fontsize=12)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    return path
 
 
 def plot_per_frame(result: dict, path) -> Path:
@@ -304,11 +389,13 @@ def dump_json(data: dict) -> str:
     return json.dumps(data, indent=2, allow_nan=True) + "\n"
 
 
-def write_report(result: dict, out_dir, command: str | None = None) -> dict[str, Path]:
-    """``eval.json``, ``eval.md`` and ``per_frame.png`` in ``out_dir``; their paths."""
+def write_report(result: dict, out_dir, command: str | None = None, examples: dict | None = None) -> dict[str, Path]:
+    """``eval.json``, ``eval.md``, ``per_frame.png`` (and ``examples.png``) in ``out_dir``; their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "eval.json", "md": out / "eval.md", "png": out / "per_frame.png"}
+    if examples:
+        paths["examples"] = plot_examples(examples, out / "examples.png")
     tmp = paths["json"].with_suffix(".json.tmp")
     tmp.write_text(dump_json(dict(result, command=command)), encoding="utf-8")
     tmp.replace(paths["json"])
@@ -328,12 +415,15 @@ def cmd_eval(args) -> int:
     from .loader import load_lvt
 
     loaded = load_lvt(resolve_model("video", args.model), device=select_device(args.device))
+    reader = _digit_reader(getattr(args, "digits", None), loaded.vqvae.cfg.size)
     state, progress, _ = make_state(args.quiet)
+    examples: dict = {}
     result = evaluate(loaded, n=args.n, context=args.context, frames=args.frames, samples=args.samples,
-                      seed=args.seed, batch=args.batch, temperature=args.temperature, top_k=args.top_k, state=state)
+                      seed=args.seed, batch=args.batch, temperature=args.temperature, top_k=args.top_k,
+                      reader=reader, examples=examples, n_examples=max(0, getattr(args, "examples", 8)), state=state)
     progress.done()
     command = "seqgen " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["video"] else None
-    paths = write_report(result, args.out, command)
+    paths = write_report(result, args.out, command, examples=examples)
     for n in result["notices"]:
         print(f"note: {n}", file=sys.stderr)
     ms = result["methods"]
@@ -341,5 +431,28 @@ def cmd_eval(args) -> int:
         d = ms[m]["mean"]
         print(f"{LABELS[m]}: MSE {d['mse']:.2f}, PSNR {d['psnr']:.2f} dB, SSIM {d['ssim']:.4f}, "
               f"pixel KL {ms[m]['pixel_kl']:.4f}")
-    print(f"bits per code {result['bits_per_code']:.4f}; wrote {paths['md']}, {paths['json']}, {paths['png']}")
+    if result["digits"]:
+        d = result["digits"]
+        print(f"same digits at the last frame: ours {d['ours']['agree_last']:.1%}, copy-last "
+              f"{d['copy_last']['agree_last']:.1%} (reader on true frames = labels: {d['true']['labels_last']:.1%})")
+    print(f"bits per code {result['bits_per_code']:.4f}; wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
+
+
+def _digit_reader(spec, size: int):
+    """The reader named by ``--digits`` (default: the shipped one when present and of this frame size;
+    'none': no check)."""
+    from ..shipped import MODELS_DIR
+    from .cli import DIGIT_READER
+    from .digits import load_reader
+
+    if spec is not None and str(spec).lower() == "none":
+        return None
+    if spec is None:
+        default = MODELS_DIR / f"{DIGIT_READER}.pt"
+        reader = load_reader(default) if default.is_file() else None
+        return reader if reader is not None and reader.cfg.size == size else None
+    reader = load_reader(spec)
+    if reader.cfg.size != size:
+        raise InputError(f"The digit reader reads {reader.cfg.size}² frames; this model makes {size}² frames.")
+    return reader

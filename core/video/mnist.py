@@ -106,9 +106,12 @@ def moving_mnist(n: int, *, seed: int | np.random.Generator, split: str = "train
     return (out, used) if return_indices else out
 
 
-def fixed_test_set(n: int = 256, *, frames: int = FRAMES, size: int = SIZE, path: str | Path = DIGITS_PATH) -> np.ndarray:
+def fixed_test_set(n: int = 256, *, frames: int = FRAMES, size: int = SIZE, path: str | Path = DIGITS_PATH,
+                   return_indices: bool = False):
     """The fixed Moving MNIST test set: ``n`` sequences of test digits, seed ``TEST_SEED``.
 
     The first ``m`` sequences of ``fixed_test_set(n)`` are ``fixed_test_set(m)`` (one stream, drawn in order).
+    With ``return_indices`` also the (n, 2) indices of the digits used (their labels name the digits).
     """
-    return moving_mnist(n, seed=TEST_SEED, split="test", frames=frames, size=size, path=path)
+    return moving_mnist(n, seed=TEST_SEED, split="test", frames=frames, size=size, path=path,
+                        return_indices=return_indices)
