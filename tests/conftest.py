@@ -7,6 +7,7 @@ import pytest
 
 # gui_helpers asserts on behalf of the test modules: rewrite it too, so its failures explain themselves.
 pytest.register_assert_rewrite("gui_helpers")
+pytest.register_assert_rewrite("bad_inputs")  # assert_refused, likewise
 
 
 def _has_window_server() -> bool:

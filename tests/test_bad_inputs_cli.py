@@ -3,14 +3,12 @@ byte-identical and no file (temporary ones included) is left behind.
 
 The command line runs in-process (``core.cli.main``) with the shipped models and tiny sizes; only what
 needs a signal or a mount namespace (a read-only folder, a full disk: a small tmpfs) runs in a
-subprocess. Outputs are compared by hash (bytes), never as floats, so no tolerance is involved.
+subprocess. Outputs are compared by hash (bytes), never as floats, so no tolerance is involved. The input
+files, the refusal check and the writing subcommands are in tests/bad_inputs.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import io
 import json
 import os
 import re
@@ -26,136 +24,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import tifffile
 import torch
 
-from core.cli import main
+# the fixtures (originals, work) are used by name: imported for pytest to find them
+from bad_inputs import (ALLOWED_NEW, LONG, ROOT, WRITERS, assert_refused, convert_argv, error_lines,  # noqa: F401
+                        originals, rock_argv, run, snapshot, texture_argv, video_argv, work)
 
 torch.set_num_threads(1)
-ROOT = Path(__file__).resolve().parents[1]
-LONG = "n" * 300  # longer than any file system's name limit (255 bytes)
-ALLOWED_NEW = {"cleanup_report.txt"}  # what `seqgen clean` writes on purpose when a scan fails
 
 
-# --- inputs ---------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def originals(tmp_path_factory) -> Path:
-    """Good and broken input files, made once."""
-    d = tmp_path_factory.mktemp("inputs")
-    rng = np.random.default_rng(0)
-    vol = (rng.random((16, 16, 16)) > 0.6).astype(np.uint8)
-    tifffile.imwrite(d / "vol.tif", vol)
-    np.save(d / "vol.npy", vol)
-    vol.tofile(d / "vol.raw")
-    tifffile.imwrite(d / "grey.tif", (rng.random((16, 16, 16)) * 255).astype(np.uint8))
-    s = (rng.random((32, 32)) > 0.6).astype(np.uint8)
-    tifffile.imwrite(d / "slice.tif", s)
-    cv2.imwrite(str(d / "slice.png"), s * 255)
-    cv2.imwrite(str(d / "tiny.png"), s[:4, :4] * 255)
-    cv2.imwrite(str(d / "scan.png"), np.where(rng.random((48, 48)) > 0.95, 0, 255).astype(np.uint8))
-    np.save(d / "clip.npy", (rng.random((4, 64, 64)) * 255).astype(np.uint8))
-    for name in ("empty.tif", "empty.npy", "empty.png"):
-        (d / name).write_bytes(b"")
-    for good, bad in (("vol.tif", "trunc.tif"), ("vol.npy", "trunc.npy"), ("scan.png", "trunc.png")):
-        data = (d / good).read_bytes()
-        (d / bad).write_bytes(data[: len(data) // 2])
-    (d / "corrupt.tif").write_bytes(b"II*\x00" + b"garbage" * 20)
-    (d / "text.tif").write_text("this is not an image\n")
-    np.save(d / "complex.npy", np.zeros((4, 4, 4), np.complex64))
-    np.save(d / "f16.npy", np.zeros((4, 4, 4), np.float16))
-    np.save(d / "flat.npy", np.zeros((16, 16), np.uint8))  # 2D where a volume is expected
-    np.save(d / "obj.npy", np.array([None] * 8, dtype=object).reshape(2, 2, 2), allow_pickle=True)
-    return d
-
-
-@pytest.fixture
-def work(tmp_path, originals):
-    """(inputs, outputs) of one test: a fresh copy of the inputs, and an output folder holding a
-    folder named like an output (adir.tif, adir.npy) and a file (afile.txt)."""
-    inp = tmp_path / "in"
-    shutil.copytree(originals, inp)
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "adir.tif").mkdir()
-    (out / "adir.npy").mkdir()
-    (out / "afile.txt").write_text("x")
-    return inp, out
-
-
-def snapshot(*folders: Path) -> dict:
-    """Every entry under ``folders`` (hidden ones too) → the hash of its bytes, or 'dir'."""
-    out = {}
-    for folder in folders:
-        for p in sorted(folder.rglob("*")):
-            out[str(p)] = "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
-
-
-def run(argv) -> int:
-    try:
-        return int(main([str(a) for a in argv]))
-    except SystemExit as e:  # argparse refusals
-        return int(e.code)
-
-
-def error_lines(err: str) -> list[str]:
-    return [line for line in err.splitlines() if "error:" in line]
-
-
-def assert_refused(capsys, work, argv, expect: str | None = None, allowed_new=()) -> str:
-    """``argv`` fails with one clear line, exit 1 or 2, no traceback, inputs unchanged, nothing left."""
-    before = snapshot(*work)
-    rc = run(argv)
-    err = capsys.readouterr().err
-    assert rc in (1, 2), f"exit {rc}: {err}"
-    assert "Traceback" not in err, err
-    lines = error_lines(err)
-    assert len(lines) == 1, err
-    if expect:
-        assert re.search(expect, lines[0], re.I), lines[0]
-    after = snapshot(*work)
-    new = {Path(k).name for k in after.keys() - before.keys()}
-    assert new <= set(allowed_new), f"left behind: {new}"
-    assert {k: v for k, v in after.items() if k in before} == before, "an input or existing file changed"
-    return lines[0]
-
-
-# --- the subcommands and their output path -----------------------------------------------------
-
-def _convert(i, o):
-    return ["convert", i / "vol.tif", o]
-
-
-def _rock(i, o, *extra):
-    return ["rock", "generate", "--slice", i / "slice.tif", "--depth", "4", "--seed", "1", "--device", "cpu",
-            "-q", "-o", o, *extra]
-
-
-def _texture(i, o, *extra):
-    return ["texture", "generate", "--class", "berea", "--size", "16", "--seed", "1", "--device", "cpu", "-q",
-            "-o", o, *extra]
-
-
-def _video(i, o, *extra):
-    return ["video", "continue", "--input", i / "clip.npy", "--frames", "1", "--seed", "1", "--device", "cpu",
-            "-q", "-o", o, *extra]
-
-
-def _clean(i, o):
-    return ["clean", i / "scan.png", "-q", "-o", o]
-
-
-# name: (argv for an output, output suffix, argv that writes over its own input)
-WRITERS = {
-    "convert": (_convert, ".npy", lambda i, o: ["convert", i / "vol.tif", i / "vol.tif"]),
-    "convert-grey": (_convert, ".tif", lambda i, o: ["convert", i / "grey.tif", i / "grey.tif"]),
-    "rock": (_rock, ".tif", lambda i, o: _rock(i, i / "slice.tif")),
-    "texture": (_texture, ".tif", lambda i, o: ["texture", "generate", "--example", i / "vol.tif", "--size", "16",
-                                                "--seed", "1", "--device", "cpu", "-q", "-o", i / "vol.tif"]),
-    "video": (_video, ".npy", lambda i, o: _video(i, i / "clip.npy")),
-    "clean": (_clean, "", lambda i, o: _clean(i, i)),
-}
+# --- bad outputs, numbers and files ---------------------------------------------------------------
 
 BAD_OUTPUTS = {  # name: (output path from (out, suffix), what the message must say)
     "existing folder": (lambda o, s: o / f"adir{s or '.npy'}" if s else o / "afile.txt", r"folder|file"),
@@ -198,7 +76,7 @@ BAD_NUMBERS = [
 @pytest.mark.parametrize("command,option,value", BAD_NUMBERS)
 def test_bad_number_is_refused(command, option, value, work, capsys):
     inp, out = work
-    argv = {"rock": _rock, "texture": _texture, "video": _video}[command](inp, out / "x.npy"
+    argv = {"rock": rock_argv, "texture": texture_argv, "video": video_argv}[command](inp, out / "x.npy"
                                                                           if command == "video" else out / "x.tif")
     line = assert_refused(capsys, work, argv + [option, value])
     assert option in line or "must" in line or "budget" in line or "disk" in line, line
@@ -208,7 +86,7 @@ def test_bad_number_is_refused(command, option, value, work, capsys):
 @pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])
 def test_bad_voxel_size_for_props_and_convert(command, value, work, capsys):
     inp, out = work
-    argv = ["props", inp / "vol.tif"] if command == "props" else _convert(inp, out / "x.npy")
+    argv = ["props", inp / "vol.tif"] if command == "props" else convert_argv(inp, out / "x.npy")
     assert_refused(capsys, work, argv + ["--voxel-size", value], r"--voxel-size")
 
 
@@ -228,7 +106,7 @@ def test_memory_budget_still_refuses_large_volumes(work, capsys, monkeypatch):
     monkeypatch.setenv("SEQGEN_MEMORY_BUDGET", "1K")
     assert_refused(capsys, work, ["props", inp / "vol.npy"], r"over the budget")
     monkeypatch.setenv("SEQGEN_MEMORY_BUDGET", "2K")  # generation needs more than the 1 KiB slice
-    assert_refused(capsys, work, _rock(inp, out / "r.tif"), r"over the budget")
+    assert_refused(capsys, work, rock_argv(inp, out / "r.tif"), r"over the budget")
 
 
 def test_huge_slice_is_refused_before_generating(work, capsys):
@@ -527,5 +405,5 @@ def test_killed_writer_is_cleaned_by_the_next_run(tmp_path, capsys):
         proc.kill()
         proc.communicate()
     assert [p for p in tmp_path.iterdir() if ".part" in p.name]  # SIGKILL: the process could not clean up
-    assert run(_texture(tmp_path, tmp_path / "t.tif")) == 0
+    assert run(texture_argv(tmp_path, tmp_path / "t.tif")) == 0
     assert [p.name for p in tmp_path.iterdir()] == ["t.tif"]

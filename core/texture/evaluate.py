@@ -13,9 +13,9 @@ porosity, mean permeability of x/y/z, S2 correlation length, surface area and Eu
 the voxel sizes of the shared volumes, and the KL conventions of core.compare (50 bins,
 pseudo-count 0.5, bootstrap std over 1000 resamples, real-vs-real floor on two halves).
 
-Class check: each generated sample's property vector (porosity, surface area density, Euler
-density, log10(1 + permeability/mD); standardised with the mean/std of all real samples pooled) is
-assigned to the class whose real samples' centroid is nearest. Accuracy per class and confusion
+Class check (core.texture.class_check): each generated sample's property vector (porosity, surface
+area density, Euler density, log10(1 + permeability/mD); standardised with the mean/std of all real
+samples pooled) is assigned to the class whose real samples' centroid is nearest. Accuracy per class and confusion
 matrices for ours, the baseline and the real control (the reference accuracy at this n).
 
 Outputs (in ``out_dir``, default docs/results/texture/): ``table.md``, ``results.json`` (every
@@ -31,7 +31,6 @@ import json
 import math
 import zlib
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -45,20 +44,17 @@ from ..volumes.measure import PROPERTIES, LazyVolumes, measure_set
 from ..volumes.split import heldout_start, resolve_voxel
 from ..volumes.tables import (SET_LABELS, EvalResult, finite_values, mean_cell, method_notes, progress_bounds,
                               sample_counts, sample_seed, write_results)
+from .class_check import CHECK_FEATURES, CHECK_TRANSFORM, CHECKED_SETS, class_check  # noqa: F401 (re-exported)
 
 #: Properties of Table 2, in table order (keys of core.volumes.measure.PROPERTIES).
 TABLE_PROPERTIES = ("permeability_mD", "porosity", "surface_area_density", "euler_density", "s2_corr_length")
-
-#: Features of the class check (permeability only when computed), transformed as stated.
-CHECK_FEATURES = ("porosity", "surface_area_density", "euler_density", "permeability_mD")
-CHECK_TRANSFORM = {"permeability_mD": "log10(1 + k / mD)"}
 
 #: Thesis Table 2, KL(real, ours) of permeability (Alanov, Kochurov, Volkhonskiy et al.): (KL, std).
 THESIS_KL_PERMEABILITY = {"ketton": (5.06, 0.35), "berea": (0.49, 0.07), "bentheimer": (0.47, 0.08)}
 THESIS_REF = "Alanov, Kochurov, Volkhonskiy et al. (multi-texture synthesis), Table 2"
 
 #: Sets in column order: the model columns first, then the real control.
-SETS = ("real", "ours", "baseline", "real_control")
+SETS = ("real", *CHECKED_SETS)
 SEED_STREAMS = {"real": 0, "ours": 1, "real_control": 2}
 
 
@@ -214,7 +210,7 @@ def evaluate(model, data: dict, n: int = 200, size: int = 64, seed: int = 0, per
 
 
 # --------------------------------------------------------------------------------------------
-# comparisons and the class check (from the per-sample values alone: rebuildable from the JSON)
+# comparisons (from the per-sample values alone: rebuildable from the JSON; so is the class check)
 # --------------------------------------------------------------------------------------------
 
 def active_properties(data: dict) -> dict:
@@ -255,75 +251,6 @@ def compare_all(data: dict, state: TaskState | None = None) -> dict:
             out[key][c] = comp.to_dict()
     st.report(1.0, "Compared")
     return out
-
-
-def _feature_matrix(samples: list[dict], feats: list[str]) -> np.ndarray:
-    rows = []
-    for s in samples:
-        row = []
-        for f in feats:
-            v = s.get(f)
-            v = float("nan") if v is None else float(v)
-            if f == "permeability_mD":
-                v = math.log10(1.0 + v) if v >= 0 else float("nan")
-            row.append(v)
-        rows.append(row)
-    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(feats))
-
-
-def class_check(data: dict) -> dict:
-    """Nearest real class centroid for every sample of ours, the baseline and the real control.
-
-    Features (``CHECK_FEATURES``; permeability as log10(1 + k/mD), only when computed) are
-    standardised with the mean and std of all real samples of all classes pooled; a class's
-    centroid is the mean of its real samples. A sample with a non-finite feature is not classified
-    (counted apart). ``confusion[i][j]``: samples of class i whose nearest centroid is class j.
-    """
-    classes = data["class_order"]
-    feats = [f for f in CHECK_FEATURES if data["permeability"] or f != "permeability_mD"]
-    real = {c: _feature_matrix(data["classes"][c]["samples"]["real"], feats) for c in classes}
-    pooled = np.concatenate([real[c] for c in classes])
-    mean = np.array([np.mean(col[np.isfinite(col)]) if np.isfinite(col).any() else 0.0 for col in pooled.T])
-    std = np.array([np.std(col[np.isfinite(col)]) if np.isfinite(col).sum() > 1 else 0.0 for col in pooled.T])
-    std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
-    z = lambda m: (m - mean) / std  # noqa: E731
-    centroids = np.array([[np.mean(col[np.isfinite(col)]) if np.isfinite(col).any() else np.nan
-                           for col in z(real[c]).T] for c in classes]).reshape(len(classes), len(feats))
-    result: dict[str, Any] = {"features": feats, "transform": {f: CHECK_TRANSFORM[f] for f in feats
-                                                               if f in CHECK_TRANSFORM},
-                              "mean": mean.tolist(), "std": std.tolist(),
-                              "centroids": {c: centroids[i].tolist() for i, c in enumerate(classes)}, "sets": {}}
-    usable = np.isfinite(centroids).all(axis=1)
-    for s in SETS[1:]:
-        rows = [c for c in classes if s in data["classes"][c]["samples"]]
-        if not rows:
-            continue
-        conf = np.zeros((len(rows), len(classes)), dtype=np.int64)
-        uncl, preds = {}, {}
-        for r, c in enumerate(rows):
-            x = z(_feature_matrix(data["classes"][c]["samples"][s], feats))
-            ok = np.isfinite(x).all(axis=1)
-            uncl[c] = int((~ok).sum())
-            p = []
-            for xi, good in zip(x, ok):
-                if not good or not usable.any():
-                    p.append(None)
-                    continue
-                d = np.where(usable, np.sqrt(((centroids - xi) ** 2).sum(axis=1)), np.inf)
-                j = int(np.argmin(d))
-                conf[r, j] += 1
-                p.append(classes[j])
-            preds[c] = p
-        acc = {}
-        for r, c in enumerate(rows):
-            m = int(conf[r].sum())
-            acc[c] = float(conf[r, classes.index(c)] / m) if m else float("nan")
-        tot = int(conf.sum())
-        right = sum(int(conf[r, classes.index(c)]) for r, c in enumerate(rows))
-        result["sets"][s] = {"rows": rows, "confusion": conf.tolist(), "accuracy": acc,
-                             "overall_accuracy": right / tot if tot else float("nan"), "unclassified": uncl,
-                             "predicted": preds}
-    return result
 
 
 # --------------------------------------------------------------------------------------------
