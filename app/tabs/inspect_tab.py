@@ -19,6 +19,7 @@ from core.render import SceneData
 from core.volumes.inspect import (LoadResult, MeasureResult, export_volume_job, format_value, load_job, measure_job,
                                   scene_job, write_results)
 
+from ..file_filters import EXPORT_VOLUME_FILTERS
 from ..settings import (KEY_EXPORT_DIR, KEY_OPEN_DIR, KEY_RENDER_MODE, add_recent_file, get_str,
                         last_dir, set_last_dir)
 from ..widgets.plot_panel import PlotPanel
@@ -30,12 +31,6 @@ from .base import AppContext
 from .job_tab import JobTab
 
 OPEN_FILTER = "Volumes (*.tif *.tiff *.raw *.npy *.npz);;All files (*)"
-EXPORT_VOLUME_FILTERS = {
-    ".tif": "Multi-page TIFF (*.tif)",
-    ".npy": "NumPy array (*.npy)",
-    ".vti": "ParaView image data (*.vti)",
-    ".stl": "Pore surface mesh (*.stl)",
-}
 RENDER_MODES = [("surface", "Pore surface"), ("volume", "Volume rendering")]
 
 

@@ -31,6 +31,7 @@ from core.volumes.split import shared_data_dir
 from core.volumes.subcrops import (MAX_SUBCROPS, compare_subcrops_job, subcrop_shape, subcrops,  # noqa: F401
                                    tiff_heldout_shape)
 
+from ..file_filters import EXPORT_VOLUME_FILTERS as EXPORT_FILTERS
 from ..settings import KEY_EXPORT_DIR, KEY_OPEN_DIR, last_dir, set_last_dir
 from ..widgets.form_helpers import page, side_panel_layout, spin
 from ..widgets.model_choice import ModelChoice, ModelChoiceMethods, combo_spec
@@ -41,13 +42,6 @@ from ..worker import TaskRunner
 from .base import AppContext
 from .train_tab import TrainTab
 from .volume_compare import ReferenceCompareMethods
-
-EXPORT_FILTERS = {
-    ".tif": "Multi-page TIFF (*.tif)",
-    ".npy": "NumPy array (*.npy)",
-    ".vti": "ParaView image data (*.vti)",
-    ".stl": "Pore surface mesh (*.stl)",
-}
 
 
 def scene_job(gen_id: int, index: int, volume: np.ndarray, *, state) -> tuple[int, int, SceneData]:
