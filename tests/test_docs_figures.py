@@ -4,11 +4,14 @@ Each figure is read out of the README's sentence and compared with the file it i
 (docs/results/rock_*/results.json, benchmarks/results/texture.json, resources/models/*.md), so a rerun
 or a new model that leaves the README behind fails here.
 The video section quotes no figures (it points to the card and docs/results/video/); the video card's
-notes are checked against docs/results/video/eval.json and benchmarks/results/video.json.
+notes are checked against docs/results/video/eval.json and benchmarks/results/video.json. Every percentage
+of the cleanup card is a committed cleanup evaluation (docs/results/cleanup/, the previous model's in
+previous/), a target, or in its History paragraph; every card is what packaging/train/cards.py writes.
 """
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,13 +140,62 @@ def test_cleanup_card_figures_of_the_shipped_model_are_the_committed_evaluations
         return f"{100 * data['methods'][method]['mean']['iou']['mean']:.{digits}f}"
 
     share = f"{100 * val['beats_both'][ours[4]]:.1f}"
-    v, s, h, ho, hs = quoted(r"valgen IoU [\d.]+ → ([\d.]+) % \(200 pages of 512², 4 views\), above Otsu and Sauvola "
-                             r"on [\d.]+ → ([\d.]+) % of the pages; on today's held-out set \(the wider world with "
-                             r"dropout, 100 images\) [\d.]+ → ([\d.]+) % with 4 views \(Otsu ([\d.]+) %, Sauvola "
-                             r"([\d.]+) %\)", card)
+    v, s, h, ho, hs = quoted(r"Today's model, with the two evaluation commands above: valgen IoU ([\d.]+) % \(200 pages "
+                             r"of 512², 4 views\), above Otsu and Sauvola on ([\d.]+) % of the pages; on today's "
+                             r"held-out set \(the wider world with dropout, 100 images\) ([\d.]+) % with 4 views "
+                             r"\(Otsu ([\d.]+) %, Sauvola ([\d.]+) %\)", card)
     assert (v, s, h) == (iou(val, ours[4], 2), share, iou(held, ours[4], 2)) and val["n"] == 200 == 2 * held["n"]
     assert (ho, hs) == (iou(held, "Otsu", 1), iou(held, "Sauvola (window 25, k 0.2)", 1))
     views = quoted(r"held-out ([\d.]+) / ([\d.]+) / ([\d.]+) % for 1 / 4 / 8 views", card)
     assert views == tuple(iou(held, ours[k], 2) for k in (1, 4, 8))
     assert quoted(r"\(([\d.]+) %, ([\d.]+) %\), held-out ≥ 95 % \(([\d.]+) %\)", card) == (
         iou(val, ours[4], 1), share, iou(held, ours[4], 1))
+
+
+CLEANUP_RESULTS = ("valgen", "heldout", "previous/heldout")  # docs/results/cleanup/<name>.json
+
+
+def _cleanup_results() -> dict:
+    return {n: json.loads((ROOT / f"docs/results/cleanup/{n}.json").read_text(encoding="utf-8"))
+            for n in CLEANUP_RESULTS}
+
+
+def test_cleanup_card_figure_of_the_previous_model_is_its_committed_evaluation():
+    """92.4 % is the 4-view held-out IoU of the stage-2 model (2400 steps), kept in docs/results/cleanup/previous/."""
+    card = " ".join((ROOT / "resources/models/cleanup_unet.md").read_text(encoding="utf-8").split())
+    prev = _cleanup_results()["previous/heldout"]
+    (said,) = quoted(r"scored ([\d.]+) % IoU on the held-out set of its day \(4 views; "
+                     r"docs/results/cleanup/previous/heldout\.json, measured in commit [0-9a-f]{7}\)", card)
+    assert said == f"{100 * prev['methods']['ours (U-Net, mean of 4 views)']['mean']['iou']['mean']:.1f}"
+    assert "(step 2400," in prev["model"] and "2400 more steps" in card
+
+
+def test_every_cleanup_card_percentage_is_a_committed_result_a_target_or_history():
+    """The embedded reports are the committed ones; every other percentage of the card is a mean IoU,
+    F-measure or beat share of a committed cleanup evaluation (1 or 2 decimals), a target (≥ N %), or
+    stands in the History paragraph, which names the commit where its figures were measured."""
+    card = (ROOT / "resources/models/cleanup_unet.md").read_text(encoding="utf-8")
+    head, _, evaluation = card.partition("\n## Evaluation\n")
+    for name in ("heldout", "valgen"):
+        assert (ROOT / f"docs/results/cleanup/{name}.md").read_text(encoding="utf-8") in evaluation, name
+    traced = set()
+    for data in _cleanup_results().values():
+        for method in data["methods"].values():
+            traced |= {f"{100 * method['mean'][k]['mean']:.{d}f}" for k in ("iou", "f_measure") for d in (1, 2)}
+        traced |= {f"{100 * v:.1f}" for v in data.get("beats_both", {}).values()}
+    history = [p for p in head.split("\n\n") if p.startswith("History (")]
+    assert len(history) == 1 and re.search(r"commit [0-9a-f]{7}", history[0]), history
+    rest = head.replace(history[0], "")
+    untraced = [m.group(0) for m in re.finditer(r"(≥ )?([\d.]+) %", rest) if not m.group(1) and m.group(2) not in traced]
+    assert not untraced, f"card percentages no committed results file holds (outside History): {untraced}"
+    assert re.findall(r"([\d.]+) %", history[0]), "History quotes no figure: drop the paragraph and this exemption"
+
+
+def test_cards_are_what_cards_py_writes():
+    """The figures quoted above are checked in the cards; the cards must be cards.py's (no hand edit, no stale card)."""
+    sys.path.insert(0, str(ROOT / "packaging" / "train"))
+    import cards
+
+    stale = [stem for stem in cards.CARDS if (text := cards.card_text(stem)) is not None
+             and (ROOT / f"resources/models/{stem}.md").read_text(encoding="utf-8") != text]
+    assert not stale, f"run python packaging/train/cards.py {' '.join(stale)}"
