@@ -58,6 +58,11 @@ def test_short_training_learns_and_save_load_round_trip(tmp_path):
     (tmp_path / "bad.pt").write_bytes(b"not a model")
     with pytest.raises(InputError, match="not a readable digit-reader"):
         D.load_reader(tmp_path / "bad.pt")
+    payload = torch.load(path, weights_only=True)
+    payload["config"]["width"] = 16                       # weights of another layout
+    torch.save(payload, tmp_path / "old.pt")
+    with pytest.raises(InputError, match="does not fit"):
+        D.load_reader(tmp_path / "old.pt")
     torch.save({"kind": "video-lvt"}, tmp_path / "other.pt")
     with pytest.raises(InputError, match="not a digit reader"):
         D.load_reader(tmp_path / "other.pt")

@@ -192,8 +192,12 @@ def load_reader(path) -> DigitReader:
         raise InputError(f"{p.name} is not a digit reader (kind {payload.get('kind') if isinstance(payload, dict) else '?'}).")
     if int(payload.get("version", 0)) > VERSION:
         raise InputError(f"{p.name} was written by a newer SeqGen Studio (reader version {payload['version']}).")
-    model = DigitReader(DigitReaderConfig(**payload["config"]))
-    model.load_state_dict(payload["model"])
+    try:
+        model = DigitReader(DigitReaderConfig(**payload["config"]))
+        model.load_state_dict(payload["model"])
+    except (TypeError, KeyError, RuntimeError) as exc:  # weights of another layout
+        raise InputError(f"{p.name} does not fit this version's digit reader; retrain it with "
+                         "`seqgen video train-digits`.") from exc
     return model.eval()
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -450,8 +451,14 @@ def _digit_reader(spec, size: int):
         return None
     if spec is None:
         default = MODELS_DIR / f"{DIGIT_READER}.pt"
-        reader = load_reader(default) if default.is_file() else None
-        return reader if reader is not None and reader.cfg.size == size else None
+        if not default.is_file():
+            return None
+        try:
+            reader = load_reader(default)
+        except InputError as exc:
+            print(f"note: no digit check: {exc}", file=sys.stderr)
+            return None
+        return reader if reader.cfg.size == size else None
     reader = load_reader(spec)
     if reader.cfg.size != size:
         raise InputError(f"The digit reader reads {reader.cfg.size}² frames; this model makes {size}² frames.")
