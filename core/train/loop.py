@@ -121,7 +121,17 @@ def _load_init(raw: dict, init: dict, source: str, notices: list[str]) -> None:
     for k, m in raw.items():
         if k in init["models"]:
             try:
-                m.load_state_dict(init["models"][k])  # copy_ casts each tensor to the parameter's dtype
+                allowed = tuple(getattr(m, "NEW_WEIGHTS_OK", ()))
+                if allowed:  # a model that grew new inputs may start them fresh; nothing else may be missing
+                    missing, unexpected = m.load_state_dict(init["models"][k], strict=False)
+                    bad = [x for x in missing if not x.startswith(allowed)] + list(unexpected)
+                    if bad:
+                        raise RuntimeError("state_dict mismatch:\n  " + ", ".join(bad[:6]))
+                    if missing:
+                        notices.append(f"New inputs of the {k} start fresh: "
+                                       f"{', '.join(sorted({x.split('.')[0] for x in missing}))}.")
+                else:
+                    m.load_state_dict(init["models"][k])  # copy_ casts each tensor to the parameter's dtype
             except RuntimeError as e:
                 first = str(e).strip().splitlines()[1:2] or [str(e)[:200]]
                 raise InputError(f"The {k} in {source} has another architecture than the one asked for "

@@ -60,6 +60,11 @@ def register(subparsers) -> None:
     p.add_argument("--heads", type=positive_int, default=4, help="attention heads (default 4)")
     p.add_argument("--layers", type=positive_int, default=4, help="transformer blocks (default 4)")
     p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--prev-frames", type=int, default=0, metavar="F",
+                   help="also feed each position the codes near it in the F frames before (0: off, the shipped "
+                        "format; 2 gives position and motion)")
+    p.add_argument("--prev-radius", type=int, default=1, metavar="R",
+                   help="neighbourhood of those codes, (2R+1)² latent positions (default 1)")
     p.set_defaults(func=cmd_train_lvt)
 
     p = sub.add_parser("continue", help="generate the continuation of a clip",
@@ -213,7 +218,8 @@ def cmd_train_lvt(args) -> int:
     vc = vq.cfg
     cfg = LVTConfig(frames=args.frames, context=args.context, height=vc.latent, width=vc.latent, n_parts=vc.n_parts,
                     codebook_size=vc.codebook_size, dim=args.dim, heads=args.heads, layers=args.layers,
-                    dropout=args.dropout, context_weight=args.context_weight, vqvae=vc.to_dict())
+                    dropout=args.dropout, context_weight=args.context_weight, vqvae=vc.to_dict(),
+                    prev_frames=args.prev_frames, prev_radius=args.prev_radius)
     clips = _clips(args, vc.size, cfg.frames)
     return _run_training(args, lambda tcfg, state: train_lvt(cfg, vq_path, tcfg, clips=clips, state=state))
 

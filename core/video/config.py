@@ -84,6 +84,9 @@ class LVTConfig(_Dict):
     dropout: float = 0.0
     context_weight: float = 1.0  # loss weight of the given frames' tokens (predicted frames: 1)
     vqvae: dict = field(default_factory=dict)  # the frozen VQ-VAE's config (rebuilds it at load)
+    prev_frames: int = 0      # previous frames whose codes near each position are fed in (0: none; model.py)
+    prev_radius: int = 1      # neighbourhood of those codes: (2r+1)² latent positions, all parts
+    prev_dim: int = 32        # width of each fed-in code's embedding before the projection to dim
 
     def __post_init__(self):
         if not 1 <= self.context < self.frames:
@@ -93,6 +96,8 @@ class LVTConfig(_Dict):
             raise InputError(f"dim ({self.dim}) must be divisible by heads ({self.heads}).")
         if min(self.n_parts, self.codebook_size, self.layers, self.heads, self.height, self.width) < 1:
             raise InputError("n_parts, codebook_size, layers, heads and the latent grid must be at least 1.")
+        if not (0 <= self.prev_frames < self.frames and 0 <= self.prev_radius <= 3 and self.prev_dim >= 1):
+            raise InputError("prev_frames must lie in 0 … frames−1, prev_radius in 0 … 3, prev_dim ≥ 1.")
         if not 0.0 <= self.context_weight <= 1.0:
             raise InputError(f"context_weight must lie in [0, 1] (got {self.context_weight}).")
 

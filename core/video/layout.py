@@ -45,3 +45,23 @@ def from_sequence(tokens: torch.Tensor, n_parts: int, height: int, width: int) -
     if tokens.shape[1] % per:
         raise ValueError(f"{tokens.shape[1]} tokens are not whole frames of {per} tokens.")
     return tokens.reshape(b, -1, height, width, n_parts).permute(0, 1, 4, 2, 3).contiguous()
+
+
+def previous_frame_sources(frames: int, height: int, width: int, n_parts: int, back: int, radius: int) -> torch.Tensor:
+    """(L, taps) window positions of the codes near each token in the ``back`` frames before its own.
+
+    For token (t, y, x, c), tap (f, dy, dx, c') is the token (t−f, y+dy, x+dx, c') for f = 1 … back,
+    |dy|, |dx| ≤ radius and every part c'; −1 where that lies before the window or off the grid. All
+    sources are in earlier frames, so they precede the token (causal).
+    """
+    lay = make_layout(frames, height, width, n_parts)
+    cols = []
+    for f in range(1, back + 1):
+        for dy in range(-radius, radius + 1):
+            for dx in range(-radius, radius + 1):
+                for c in range(n_parts):
+                    t, y, x = lay.t - f, lay.y + dy, lay.x + dx
+                    ok = (t >= 0) & (y >= 0) & (y < height) & (x >= 0) & (x < width)
+                    src = ((t * height + y) * width + x) * n_parts + c
+                    cols.append(torch.where(ok, src, torch.full_like(src, -1)))
+    return torch.stack(cols, dim=1)

@@ -6,6 +6,13 @@ i is the K logits of token i, from the head of its part. Attention is plain caus
 the whole window (``torch.nn.functional.scaled_dot_product_attention``, ``is_causal``): every code
 sees every code before it in the order of ``layout.py``, so all given frames are in view.
 
+With ``cfg.prev_frames`` > 0 the input also carries the codes near the same latent position in the
+previous frames (``layout.previous_frame_sources``: a (2r+1)² neighbourhood, all parts): each through
+its own small embedding, concatenated and projected to ``dim``. A digit moves less than one latent cell
+per frame, so "what was here and around here a frame ago" is the main cue for the next code; attention
+alone has to discover it from the position embeddings, which the CPU cannot train far enough. The
+projection starts at zero, so a model started from one without these inputs computes the same function.
+
 Sampling keeps a key/value cache (``new_cache`` / ``forward_cached``): each new token costs one
 position through the layers instead of the whole prefix.
 """
@@ -18,7 +25,7 @@ from torch import nn
 
 from ..errors import InputError
 from .config import LVTConfig
-from .layout import from_sequence, make_layout, to_sequence
+from .layout import from_sequence, make_layout, previous_frame_sources, to_sequence
 
 
 class Attention(nn.Module):
@@ -68,6 +75,10 @@ class Block(nn.Module):
 class LatentVideoTransformer(nn.Module):
     """Next-code prediction over one window of ``cfg.frames`` latent frames."""
 
+    # weights a run started (--init) from a model without the previous-frame inputs may lack: they start
+    # fresh, the projection at zero (the same function as the model it starts from)
+    NEW_WEIGHTS_OK = ("prev_tok.", "prev_proj.")
+
     def __init__(self, cfg: LVTConfig):
         super().__init__()
         self.cfg = cfg
@@ -84,8 +95,16 @@ class LatentVideoTransformer(nn.Module):
         lay = make_layout(cfg.frames, cfg.height, cfg.width, n)
         for name in ("t", "y", "x", "c"):
             self.register_buffer(f"lay_{name}", getattr(lay, name), persistent=False)
+        if cfg.prev_frames:
+            src = previous_frame_sources(cfg.frames, cfg.height, cfg.width, n, cfg.prev_frames, cfg.prev_radius)
+            self.register_buffer("prev_src", src, persistent=False)
+            taps = src.shape[1]
+            self.prev_tok = nn.Embedding(taps * (n * K + 1), cfg.prev_dim)  # tap j's code: j·(nK+1) + c·K + k
+            self.prev_proj = nn.Linear(taps * cfg.prev_dim, cfg.dim, bias=False)
         self.apply(self._init)  # GPT-style small init (std 0.02, zero biases)
         nn.init.normal_(self.head, std=0.02)
+        if cfg.prev_frames:
+            nn.init.zeros_(self.prev_proj.weight)
 
     @staticmethod
     def _init(m):
@@ -103,8 +122,21 @@ class LatentVideoTransformer(nn.Module):
             j = torch.arange(lo - 1, start + n - 1, device=tokens.device)
             prev[:, lo - start:] = tokens[:, j] + self.lay_c[j] * K
         s = slice(start, start + n)
-        return (self.tok(prev) + self.pos_t(self.lay_t[s]) + self.pos_y(self.lay_y[s])
-                + self.pos_x(self.lay_x[s]) + self.pos_c(self.lay_c[s]))
+        x = (self.tok(prev) + self.pos_t(self.lay_t[s]) + self.pos_y(self.lay_y[s])
+             + self.pos_x(self.lay_x[s]) + self.pos_c(self.lay_c[s]))
+        return x + self._previous(tokens, s) if self.cfg.prev_frames else x
+
+    def _previous(self, tokens: torch.Tensor, s: slice) -> torch.Tensor:
+        """(B, n, D): the codes near each position of ``s`` in the previous frames, embedded and projected."""
+        K, n_c = self.cfg.codebook_size, self.cfg.n_parts
+        src = self.prev_src[s]                                       # (n, taps), −1 = none
+        taps = src.shape[1]
+        safe = src.clamp(min=0)
+        code = tokens[:, safe] + self.lay_c[safe] * K                # (B, n, taps)
+        code = torch.where(src >= 0, code, torch.full_like(code, n_c * K))
+        idx = code + torch.arange(taps, device=tokens.device) * (n_c * K + 1)
+        e = self.prev_tok(idx)                                       # (B, n, taps, prev_dim)
+        return self.prev_proj(e.flatten(2))
 
     def _logits(self, h: torch.Tensor, start: int) -> torch.Tensor:
         """(B, n, D) hidden states of positions start … → (B, n, K) logits, each from its part's head."""
