@@ -63,7 +63,7 @@ def test_short_training_learns_and_save_load_round_trip(tmp_path):
     torch.save(payload, tmp_path / "old.pt")
     with pytest.raises(InputError, match="does not fit"):
         D.load_reader(tmp_path / "old.pt")
-    torch.save({"kind": "video-lvt"}, tmp_path / "other.pt")
+    torch.save({"kind": "video-lvt", "format_version": 2}, tmp_path / "other.pt")
     with pytest.raises(InputError, match="not a digit reader"):
         D.load_reader(tmp_path / "other.pt")
 

@@ -167,34 +167,37 @@ def agreement(a: list[frozenset], b: list[frozenset]) -> float:
 
 
 def save_reader(model: DigitReader, path, summary: dict) -> Path:
-    """Atomically write the reader with its config, kind, version and training summary."""
-    from ..io.atomic import atomic_path
+    """Write the reader as a SeqGen checkpoint (kind, format, config, step, seed, time; atomic)."""
+    from .. import __version__
+    from ..train.checkpoint import save_checkpoint
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"kind": KIND, "version": VERSION, "config": asdict(model.cfg),
-               "model": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "summary": summary}
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-    return path
+    payload = {"kind": KIND, "format_version": VERSION, "package_version": __version__, "config": asdict(model.cfg),
+               "step": int(summary.get("steps", 0)), "seed": summary.get("seed"),
+               "elapsed_s": float(summary.get("seconds", 0.0)),
+               "train_config": {"batch_size": summary.get("batch"), "lr": summary.get("lr")},
+               "models": {"reader": {k: v.detach().cpu() for k, v in model.state_dict().items()}},
+               "summary": summary}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return save_checkpoint(path, payload)
 
 
 def load_reader(path) -> DigitReader:
     """A reader saved by ``save_reader``; a clear error for any other file."""
+    from ..train.checkpoint import load_checkpoint
+
     p = Path(path)
     if not p.is_file():
         raise InputError(f"The digit reader {p} does not exist.")
     try:
-        payload = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt or not a torch file
-        raise InputError(f"{p.name} is not a readable digit-reader file ({exc.__class__.__name__}).") from exc
-    if not isinstance(payload, dict) or payload.get("kind") != KIND:
-        raise InputError(f"{p.name} is not a digit reader (kind {payload.get('kind') if isinstance(payload, dict) else '?'}).")
-    if int(payload.get("version", 0)) > VERSION:
-        raise InputError(f"{p.name} was written by a newer SeqGen Studio (reader version {payload['version']}).")
+        ck = load_checkpoint(p)
+    except InputError as exc:
+        raise InputError(f"{p.name} is not a readable digit-reader file: {exc}") from None
+    if ck["kind"] != KIND:
+        raise InputError(f"{p.name} is not a digit reader (kind {ck['kind']}).")
+    load_checkpoint(p, kind=KIND, max_version=VERSION)  # a newer format: "please update"
     try:
-        model = DigitReader(DigitReaderConfig(**payload["config"]))
-        model.load_state_dict(payload["model"])
+        model = DigitReader(DigitReaderConfig(**ck["config"]))
+        model.load_state_dict(ck["models"]["reader"])
     except (TypeError, KeyError, RuntimeError) as exc:  # weights of another layout
         raise InputError(f"{p.name} does not fit this version's digit reader; retrain it with "
                          "`seqgen video train-digits`.") from exc
@@ -202,6 +205,7 @@ def load_reader(path) -> DigitReader:
 
 
 def reader_summary(path) -> dict:
+    """The training summary stored with a reader (steps, validation readings, time, command)."""
     return dict(torch.load(Path(path), map_location="cpu", weights_only=True).get("summary", {}))
 
 
