@@ -347,10 +347,32 @@ def dcgan_bentheimer() -> dict:
     )
 
 
+def eval_digits() -> dict:
+    from core.video.digits import reader_summary
+
+    s = reader_summary(ROOT / "resources/models/eval_digits.pt")
+    return dict(
+        title="Digit reader for the video evaluation (which digits a Moving MNIST frame shows; not a video model)",
+        commands=[f"OMP_NUM_THREADS=1 {s.get('command') or 'seqgen video train-digits'}"],
+        data=("single 64² frames of Moving MNIST (one or two digits at random places) built on the fly from the "
+              "training digits of `../shared/data/digits/mnist_5k.npz` (i % 500 < 400), with random blur and "
+              "noise; validation on 1000 frames of the training digits from a separate stream; the test digits "
+              "are never used"),
+        hardware=CPU,
+        notes=(f"A small CNN (2× average pool, three conv + BatchNorm + pool stages of width "
+               f"{s['config']['width']}, 1×1 class scores and their maximum over positions; multi-label). Reading = "
+               "the most likely digit, plus the second when its probability is above 0.5. Validation: exact reading "
+               f"of {100 * s['val_exact']:.1f} % of the frames, the most likely digit is one of the frame's digits in "
+               f"{100 * s['val_top1_in_set']:.1f} %. `seqgen video eval` uses it for its 'same digits at the last "
+               "frame' check (docs/results/video/eval.md), where the reader's own figure on the true frames is "
+               "printed beside ours as its ceiling."),
+    )
+
+
 CARDS = {"rock_berea": lambda: rock_cpu("berea"), "rock_ketton": lambda: rock_cpu("ketton"),
          "dcgan_berea": lambda: dcgan("berea"), "dcgan_ketton": lambda: dcgan("ketton"),
          "cleanup_unet": cleanup, "video_mnist": video, "texture_rocks": texture,
-         "dcgan_bentheimer": dcgan_bentheimer}
+         "dcgan_bentheimer": dcgan_bentheimer, "eval_digits": eval_digits}
 
 
 def index_text() -> str:
