@@ -9,6 +9,7 @@ import tifffile
 import torch
 from scipy import ndimage
 
+import core.texture.tiled as texture_tiled
 from core.errors import Cancelled, InputError
 from core.io import read_volume
 from core.jobs import TaskState
@@ -40,6 +41,13 @@ def hand_classes(code_dim=4):
             "minus": {"mean": -e, "cov": cov, "porosity": 0.1, "n_crops": 2, "preview": prev}}
 
 
+def same_up_to_rounding(a, b, tol=1e-4) -> bool:
+    """Volumes made on two different tile grids: two computations, since oneDNN picks its kernels (hence
+    the order of float sums) by tensor shape; a voxel whose logit is within rounding of 0 may flip.
+    Bit-identical on the Intel Xeon this was written on, not guaranteed on every CPU: stated tolerance."""
+    return a.shape == b.shape and (a != b).mean() <= tol
+
+
 def mixed_model(seed=0):
     """An untrained model whose output bias is set so that code 0 gives about half pore (else an
     untrained G tends to paint one phase only and every volume looks the same)."""
@@ -65,22 +73,24 @@ def test_generator_geometry_and_exact_tiles(model):
     code = torch.tensor([0.5, -1.0, 0.2, 0.0])
     whole = TiledGenerator(g, code, (48, 40, 56), seed=3, tile=100).run()
     assert TiledGenerator(g, code, (48, 40, 56), seed=3, tile=100).n_tiles == 1
-    for tile in (1, 2, 4):  # 8-, 16- and 32-voxel tiles (uneven splits too): bit-identical, no seams
+    tiled = {}
+    for tile in (1, 2, 4):  # 8-, 16- and 32-voxel tiles (uneven splits too): no seams
         tg = TiledGenerator(g, code, (48, 40, 56), seed=3, tile=tile)
         assert tg.n_tiles > 1
-        np.testing.assert_array_equal(tg.run(), whole)
+        tiled[tile] = tg.run()
+        assert same_up_to_rounding(tiled[tile], whole)
     assert 0.05 < whole.mean() < 0.95
     g.train()  # a G left in training mode is run on its running statistics all the same
-    np.testing.assert_array_equal(TiledGenerator(g, code, (48, 40, 56), seed=3, tile=2).run(), whole)
+    np.testing.assert_array_equal(TiledGenerator(g, code, (48, 40, 56), seed=3, tile=2).run(), tiled[2])
     assert g.training
     g.eval()
-    # The logits themselves agree bit for bit between one pass and blocks of latent cells.
+    # The logits themselves agree between one pass and blocks of latent cells (other shapes: up to rounding).
     m, cells = g.margin, g.latent_cells(32)
     noise = noise_planes(5, 0, 0, cells, 2, cells, cells)[None]
     with torch.inference_mode():
         full = g(code[None], noise)
         block = g(code[None], noise[:, :, 1:1 + 2 + 2 * m, 2:2 + 1 + 2 * m, 0:3 + 2 * m])
-    assert torch.equal(block, full[:, :, 8:24, 16:24, 0:24])
+    torch.testing.assert_close(block, full[:, :, 8:24, 16:24, 0:24], rtol=1e-5, atol=1e-5)
 
 
 def test_inference_folds_batchnorm_exactly():
@@ -133,7 +143,7 @@ def test_pixel_norm_generator_is_one_function_in_training_and_inference():
     code = torch.tensor([0.5, -1.0, 0.2, 0.0])
     whole = TiledGenerator(g, code, (40, 32, 48), seed=3, tile=100).run()
     for tile in (1, 3):
-        np.testing.assert_array_equal(TiledGenerator(g, code, (40, 32, 48), seed=3, tile=tile).run(), whole)
+        assert same_up_to_rounding(TiledGenerator(g, code, (40, 32, 48), seed=3, tile=tile).run(), whole)
     legacy = TextureGANConfig.from_dict({k: v for k, v in TINY.to_dict().items() if k != "g_norm"})
     assert legacy.g_norm == "batch" and any(isinstance(m, torch.nn.BatchNorm3d) for m in Generator(legacy).modules())
     with pytest.raises(InputError, match="g_norm"):
@@ -217,7 +227,26 @@ def test_fit_classes_and_examples(model, tmp_path):
         encode_example(model, np.zeros((32, 32), np.uint8))
 
 
-def test_tiff_written_slab_by_slab(model, tmp_path):
+def test_tile_budget_never_changes_the_volume(model, tmp_path, monkeypatch):
+    """The tile grid is fixed by the model and the size (core.texture.tiled), never by ``tile_bytes``: a
+    volume of many fixed tiles is the same computation whatever the budget, bit for bit, on any CPU."""
+    monkeypatch.setattr(texture_tiled, "DEFAULT_TILE_BYTES", 100_000)  # a grid of 16-voxel tiles for TINY
+    shape, tile = (48, 40, 56), texture_tiled.tile_cells(model.config)
+    ref = generate(model, shape, seed=3, cls="plus")
+    grid = TiledGenerator(model.generator, ref.codes[0], shape, seed=3, tile=tile)
+    assert tile == 2 and grid.n_tiles == 36
+    np.testing.assert_array_equal(grid.run(), ref[0])
+    for budget in (1, 10**6, 2**40):
+        msgs = []
+        vols = generate(model, shape, seed=3, cls="plus", tile_bytes=budget,
+                        state=TaskState(lambda f, m: msgs.append(m), lambda: False))
+        assert "Generating tile 36 of 36" in msgs  # the same grid: the budget does not reach it
+        np.testing.assert_array_equal(vols[0], ref[0])
+    out = generate_files(model, tmp_path / "v.tif", shape, seed=3, cls="plus", tile_bytes=1)
+    np.testing.assert_array_equal(read_volume(out[0].path).array, ref[0])
+
+
+def test_tiff_written_slab_by_slab(model, tmp_path, monkeypatch):
     out = generate_files(model, tmp_path / "v.tif", 24, seed=5, cls="plus", count=2, voxel_size_um=2.5)
     assert [w.path.name for w in out] == ["v_001.tif", "v_002.tif"]
     vol = read_volume(out[1].path)
@@ -231,8 +260,9 @@ def test_tiff_written_slab_by_slab(model, tmp_path):
     # A cancel part-way leaves no file behind (written to a temporary name, then renamed).
     calls = []
     state = TaskState(lambda f, m: calls.append(f), lambda: len(calls) > 3)
-    with pytest.raises(Cancelled):
-        generate_files(model, tmp_path / "c.tif", 32, seed=0, cls="plus", tile_bytes=1, state=state)
+    with monkeypatch.context() as mp, pytest.raises(Cancelled):
+        mp.setattr(texture_tiled, "DEFAULT_TILE_BYTES", 1)  # a fixed grid of 8-voxel tiles: cancelled after 3 of them
+        generate_files(model, tmp_path / "c.tif", 32, seed=0, cls="plus", state=state)
     assert not list(tmp_path.glob("*c*.tif"))
     # The writer takes any slab iterator: the volume is never held whole.
     # Each slab its own pattern (pore row y = slab number, one pore voxel on its second page): slab order,

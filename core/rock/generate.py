@@ -45,6 +45,10 @@ def _prepare_slice(slice2d) -> tuple[np.ndarray, list[str]]:
 
 
 WHOLE_VOXELS = 64**3  # domains up to this size: one whole pass (exact GroupNorm, fits in ~0.3 GB)
+# Working set per tile of the fixed tile grid, never the caller's budget: oneDNN and MKL pick their kernels
+# (hence the order of float sums) by tensor shape, so a grid that followed the budget gave volumes that
+# differed in a few threshold voxels between budgets on some CPUs (AMD Zen 5). One grid: one computation.
+GRID_TILE_BYTES = DEFAULT_TILE_BYTES
 
 
 def generate(model, slice2d, depth: int, count: int, seed: int, state: TaskState | None = None, *,
@@ -56,13 +60,14 @@ def generate(model, slice2d, depth: int, count: int, seed: int, state: TaskState
     generator seeded with ``seed`` (so the same seed gives the same volumes, and realisation 0
     does not depend on ``count``). Noise is drawn on the CPU: the same on every device.
 
-    Volumes larger than 64³ are computed tile by tile (core.rock.tiled): peak memory about
-    ``tile_budget_bytes`` (default 512 MiB) plus ~10 bytes per voxel of half-resolution caches
-    (channels 16) plus the output itself, whatever the size; the result does not depend on the
-    tile budget. ``tiled``: None = automatic, True/False to force the tiled/whole pass. GroupNorm
-    models with ``padding_mode`` "reflect" always use the whole pass (with a notice). Models with a
-    local norm (``g_norm`` "pixel") are tiled by core.rock.slabs instead: exact, any padding, and
-    ~1.25·c bytes per voxel of caches (c = channels).
+    Volumes larger than 64³ are computed tile by tile (core.rock.tiled): peak memory about one
+    tile's working set (GRID_TILE_BYTES, 512 MiB) plus ~10 bytes per voxel of half-resolution caches
+    (channels 16) plus the output itself, whatever the size. The tile grid is fixed by the model and
+    the size alone, so the volume is bit-identical whatever ``tile_budget_bytes`` (kept for callers;
+    it no longer changes anything). ``tiled``: None = automatic, True/False to force the tiled/whole
+    pass. GroupNorm models with ``padding_mode`` "reflect" always use the whole pass (with a
+    notice). Models with a local norm (``g_norm`` "pixel") are tiled by core.rock.slabs instead:
+    exact, any padding, and ~1.25·c bytes per voxel of caches (c = channels).
     """
     state = ensure_state(state)
     if not isinstance(model, RockModel):
@@ -87,11 +92,11 @@ def generate(model, slice2d, depth: int, count: int, seed: int, state: TaskState
         notices.append(f"This model uses {model.generator.padding_mode} padding, which tiled generation "
                        "does not support: the volume is generated in one pass, which needs more memory.")
     c = model.config.channels
-    budget = DEFAULT_TILE_BYTES if tile_budget_bytes is None else int(tile_budget_bytes)
+    grid = GRID_TILE_BYTES
     if tiled and local:  # outputs + box working set + coarse and mid caches (4c at 1/64, 2c at 1/8, float32)
-        need = count * depth * h * w + budget + full * sp.size * c * 5 // 4
+        need = count * depth * h * w + grid + full * sp.size * c * 5 // 4
     elif tiled:  # outputs + tile working set + the mid-stage caches (2 × 2c channels at 1/8, float16)
-        need = count * depth * h * w + budget + full * sp.size * c // 2
+        need = count * depth * h * w + grid + full * sp.size * c // 2
     else:  # the whole pass holds ~40·c bytes per voxel at its widest (measured)
         need = full * sp.size * 40 * c
     check_budget(need, memory_budget_bytes, f"Generating {count} × {depth}×{h}×{w} voxels")
@@ -102,7 +107,7 @@ def generate(model, slice2d, depth: int, count: int, seed: int, state: TaskState
     with torch.inference_mode(), flushed_denormals():  # subnormals are 10–20× slower (core.denormals)
         code = model.encoder(torch.from_numpy(sp).float()[None, None].to(dev))
         tiler = SlabGenerator if local else TiledGenerator
-        tg = tiler(model.generator, code, full, *sp.shape, budget_bytes=budget) if tiled else None
+        tg = tiler(model.generator, code, full, *sp.shape, budget_bytes=grid) if tiled else None
         for i in range(count):
             state.report(i / count, f"Generating realisation {i + 1} of {count}")
             z = torch.randn((1,) + nz, generator=gen).to(dev)

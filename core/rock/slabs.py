@@ -10,6 +10,9 @@ Per stage of G (core.rock.model.Generator: coarse at 1/4 resolution, mid at 1/2,
   of the voxels, 2c at 1/8: 1.25·c bytes per output voxel, 80 MB per 256³ at width 8);
 * fine: boxes along z, y and x (``plan_boxes``, sized by ``budget_bytes``), thresholded at 0.5 and
   written straight into the caller's uint8 array.
+core.rock.generate plans slabs and boxes for its fixed GRID_TILE_BYTES, never the caller's budget:
+the same pieces on the same shapes, so the volume is bit-identical whatever the budget on any CPU
+(other grids agree up to float rounding: oneDNN picks kernels, hence summation orders, by shape).
 Each piece is computed over its cells grown by HALO (the two block convs, and the output conv of the
 fine stage, each reach one cell), then cropped. At the volume's faces there is nothing to grow into,
 so every conv pads exactly as in the whole pass (any padding mode).

@@ -36,10 +36,15 @@ true volume faces keep that padding, interior tile borders are cropped away as b
 are exact (replicate padding commutes with the nearest ×2 upsampling of the sub-pixel convs, and
 the lifted features f(y,x)·w(d) are padded per axis); "reflect" is not supported here.
 
-Per-plane statistics are combined in global plane order (mean and centred variance, float64), so
-the result depends neither on the tile nor on the slab sizes: the same seed gives the same volume
-whatever the memory budget. The noise z is drawn for the whole volume up front (1/4 resolution)
-and the slice weights w(d) are taken in global coordinates.
+Tile grid: the coarse and mid z-slabs, the runs of the fine statistics and the final tiles are all
+planned from ``budget_bytes`` (the working set of one piece). core.rock.generate always passes its
+fixed GRID_TILE_BYTES, never the caller's budget, so the grid depends on the model and the domain
+only and every piece is the same computation on the same shapes: the same seed gives the same
+volume, bit for bit, whatever the budget, on any CPU. Another grid (another ``budget_bytes`` here)
+agrees up to float rounding only: oneDNN and MKL choose kernels, hence the order of float sums, by
+tensor shape (a budget-sized grid flipped 0.005 % of voxels on AMD Zen 5). Per-plane statistics are
+combined in global plane order (mean and centred variance, float64). The noise z is drawn for the
+whole volume up front (1/4 resolution) and the slice weights w(d) are taken in global coordinates.
 
 Exact speed-ups of the inference path (same function up to float rounding; the convolutions are in
 core.rock.convs):
@@ -84,7 +89,7 @@ EXACT_CELLS = 32    # domains up to this many coarse cells (128 planes) deep use
 # measured at 128³ (8 of 24 rows): 99.77–99.84 % agreement and slower (many small convs), so off by
 # default: every row is used.
 FINE_STRIPE, FINE_YSTEP = 16, 1 << 30
-DEFAULT_TILE_BYTES = 512 * 2**20
+DEFAULT_TILE_BYTES = 512 * 2**20  # working set of one piece of the fixed grid (core.rock.generate.GRID_TILE_BYTES)
 # Padding modes of G reproduced exactly here (every conv pads its tile; interior tile borders are
 # cropped away as before, so only the true volume faces see the padding). "reflect" does not commute
 # with the nearest upsampling of the sub-pixel convs: such models run as one whole pass (generate()).

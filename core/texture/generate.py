@@ -18,7 +18,7 @@ from .classes import encode_crops
 from .config import FACTOR, MIN_CROP
 from .load import TextureModel, load_model
 from .task import KIND
-from .tiled import CODE_STREAM, DEFAULT_TILE_BYTES, TiledGenerator, derive_seed, tile_cells, write_tiff_slabs
+from .tiled import CODE_STREAM, TiledGenerator, derive_seed, tile_cells, tile_work_bytes, write_tiff_slabs
 
 MIN_SIZE = 16        # smallest output edge (voxels)
 EXAMPLE_CROPS = 32   # random crops of an example volume whose codes are averaged
@@ -130,18 +130,19 @@ def generate(model, size, seed: int, *, cls: str | None = None, example=None, co
 
     ``model``: a TextureModel or a checkpoint/model path. Realisation i uses code and noise streams
     of its own (derived from ``seed`` and i): the same seed gives the same volumes, and realisation
-    0 does not depend on ``count``. Volumes above one tile are made tile by tile (bounded working
-    memory; same result); the outputs themselves are held in memory (see ``generate_files``).
+    0 does not depend on ``count``. Volumes above one tile are made tile by tile on the fixed grid
+    (core.texture.tiled: bounded working memory, bit-identical whatever ``tile_bytes``, which is kept
+    for callers and no longer changes anything); the outputs are held in memory (see ``generate_files``).
     """
     state = ensure_state(state)
     model = _model(model, device)
     shape = check_shape(size)
     if int(count) < 1:
         raise InputError("The count must be at least 1.")
-    check_budget(int(count) * int(np.prod(shape)) + (tile_bytes or 0), memory_budget_bytes,
+    tile = tile_cells(model.config)  # the fixed grid: never the caller's budget (core.texture.tiled)
+    check_budget(int(count) * int(np.prod(shape)) + tile_work_bytes(model.config, shape, tile), memory_budget_bytes,
                  f"Generating {count} × {'×'.join(map(str, shape))} voxels")
     cond = make_condition(model, cls, example, spread=spread, pore=pore, state=state.sub(0.0, 0.05))
-    tile = tile_cells(model.config, tile_bytes)
     vols, codes = [], []
     for i in range(int(count)):
         codes.append(cond.code(seed, i))
@@ -176,13 +177,13 @@ class WrittenVolume:
     metadata: dict
 
 
-def files_memory_bytes(model: TextureModel, shape, tile: int, tile_bytes: int | None = None) -> int:
+def files_memory_bytes(model: TextureModel, shape, tile: int) -> int:
     """Peak memory of ``generate_files``: one z-slab of the output (uint8), its noise planes with
-    margins (float32) and one tile's working set (tiled.DEFAULT_TILE_BYTES unless ``tile_bytes``)."""
+    margins (float32) and the largest tile's working set."""
     m, (kz, ky, kx) = model.generator.margin, (int(s) // FACTOR for s in shape)
     t = min(int(tile), kz)
     noise = 4 * model.generator.noise_channels * (t + 2 * m) * (ky + 2 * m) * (kx + 2 * m)
-    return FACTOR * t * int(shape[1]) * int(shape[2]) + noise + (tile_bytes or DEFAULT_TILE_BYTES)
+    return FACTOR * t * int(shape[1]) * int(shape[2]) + noise + tile_work_bytes(model.config, shape, tile)
 
 
 def generate_files(model, out, size, seed: int, *, cls: str | None = None, example=None, count: int = 1,
@@ -192,8 +193,9 @@ def generate_files(model, out, size, seed: int, *, cls: str | None = None, examp
     """Generate straight into multi-page TIFFs (OUT.tif, or OUT_001.tif … for ``count`` > 1).
 
     Slabs of tiles go to the file as they are made, so memory stays at one z-slab of the output
-    plus one tile's working set whatever the size (1000³: ~1.3 GB). Each file is written to a
-    temporary name and renamed; the seed, model, class/example and code are in its metadata.
+    plus one tile's working set whatever the size (1000³: ~1.3 GB); the fixed tile grid as in
+    ``generate`` (``tile_bytes`` no longer changes anything). Each file is written to a temporary
+    name and renamed; the seed, model, class/example and code are in its metadata.
     """
     state = ensure_state(state)
     model = _model(model, device)
@@ -206,8 +208,8 @@ def generate_files(model, out, size, seed: int, *, cls: str | None = None, examp
         raise InputError(f"The voxel size must be a positive number of micrometres (got {voxel_size_um}).")
     paths = output_paths(out, count)
     check_outputs(paths, inputs=[example] if isinstance(example, (str, os.PathLike)) else ())
-    tile = tile_cells(model.config, tile_bytes)
-    check_budget(files_memory_bytes(model, shape, tile, tile_bytes), None,
+    tile = tile_cells(model.config)
+    check_budget(files_memory_bytes(model, shape, tile), None,
                  f"Generating {'×'.join(map(str, shape))} voxels")
     check_disk(len(paths) * binary_tiff_min_bytes(int(np.prod(shape))), paths[0], f"Writing {len(paths)} volume(s)")
     cond = make_condition(model, cls, example, spread=spread, pore=pore, state=state.sub(0.0, 0.05))
