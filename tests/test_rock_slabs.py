@@ -28,6 +28,15 @@ def shaken(cfg, seed=0):
     return enc, gen
 
 
+def assert_same_volume(a, b, tol=1e-4):
+    """Slabs and a whole pass are different computations (other tensor shapes, so oneDNN may pick other
+    kernels and round differently on another CPU): a voxel within rounding of the 0.5 threshold may
+    flip. At most ``tol`` of the voxels may differ (0 on the Intel Xeon where this was written)."""
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape
+    assert np.mean(a != b) <= tol, f"{int((a != b).sum())} of {a.size} voxels differ"
+
+
 class Messages:
     def __init__(self):
         self.seen = []
@@ -49,7 +58,7 @@ def test_slabs_reproduce_the_whole_pass_for_every_budget_and_padding(padding):
             msgs = Messages()
             out = SlabGenerator(gen, code, 40, 36, 44, budget_bytes=budget).run(z, np.empty((37, 35, 41), np.uint8), 1,
                                                                                  msgs)
-            np.testing.assert_array_equal(out, ref)
+            assert_same_volume(out, ref)
             tiles = [m for m in msgs.seen if m.startswith("Tile")]
             assert (len(tiles) == 1) == (budget == 2**30)
 
@@ -95,7 +104,7 @@ def test_generate_tiles_a_pixel_model_exactly_with_any_padding():
         tiled = generate(m, s, 72, 2, seed=7, tiled=True, tile_budget_bytes=200_000)
         assert not tiled.notices  # no "reflect is not supported" notice for a local-norm model
         for a, b in zip(whole, tiled):
-            np.testing.assert_array_equal(a, b)
+            assert_same_volume(a, b)
         assert tiled.slice_match == whole.slice_match
 
 
