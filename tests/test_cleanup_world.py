@@ -46,7 +46,8 @@ def test_clean_pages_are_binary_and_equal_their_target():
         assert ((scan < 128) == (target > 0)).mean() > 0.995
 
 
-@pytest.mark.parametrize("effect", ["p_grid", "p_fold", "p_bleed", "p_stains", "p_border", "p_dropout"])
+@pytest.mark.parametrize("effect", ["p_grid", "p_fold", "p_bleed", "p_stains", "p_border", "p_dropout",
+                                    "p_low_contrast"])
 def test_paper_effects_change_the_scan_not_the_ink(effect):
     d = replace(OFF, **{effect: 1.0})
     changed = 0
@@ -78,3 +79,13 @@ def test_scan_effects_keep_shape_and_range():
         # a bright fold ridge or cubic upsampling may overshoot a little: degrade() clips at the end
         assert out.shape == img.shape and np.isfinite(out).all() and -0.25 <= out.min() and out.max() <= 1.6
         assert not np.allclose(out, img), fn.__name__
+
+
+def test_low_contrast_scans_squeeze_the_range_but_keep_the_strokes():
+    d = replace(OFF, p_low_contrast=1.0)
+    for s in range(6):
+        cov = render(s, 160, 160)
+        scan, target = degrade(cov, np.random.default_rng([s, 1]), d)
+        paper, ink = np.median(scan[target == 0]), np.median(scan[target == 1])
+        assert 255 * 0.6 <= paper <= 255 * 0.93            # grey paper, never white
+        assert 0.2 * 255 <= paper - ink <= 0.72 * 255       # flat, but the strokes still stand out

@@ -146,3 +146,14 @@ def salt_pepper(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     out[r < rate / 2] = rng.uniform(0.0, 0.3)
     out[(r >= rate / 2) & (r < rate)] = 1.0
     return out
+
+
+def low_contrast(img: np.ndarray, rng: np.random.Generator, faint: bool = False) -> np.ndarray:
+    """A dim, flat scan (grey paper, grey ink: an old copy, a photo in poor light): the whole range squeezed.
+
+    White goes to ``hi`` (0.62–0.92) and black to ``lo``, ``hi − lo`` between 0.25 and 0.7 (at least 0.45 when
+    the ink is already faint, so that a stroke keeps some contrast).
+    """
+    span = rng.uniform(0.45 if faint else 0.25, 0.7)
+    hi = rng.uniform(max(0.62, span + 0.1), 0.92)
+    return (hi - span) + span * img

@@ -13,7 +13,7 @@ Degradations (``degrade``) change the input only: gaps cut into lines, faded, fa
 and halftoned ink (the target keeps the lines whole), show-through of a mirrored drawing from the
 sheet's back, paper that is white, coloured, a colour gradient, a texture photo (scikit-image's CC0
 ``brick``, ``grass``, ``gravel``) or printed grid, black/blue/red/pencil ink, stains and rings,
-folds, uneven scanner lighting and shadows, dust specks, salt-and-pepper, low resolution, blur,
+folds, uneven scanner lighting and shadows, dim low-contrast scans, dust specks, salt-and-pepper, low resolution, blur,
 motion blur, noise, JPEG artefacts (core.cleanup.scan_effects holds the newer ones). A few pages
 stay clean (black on white, nothing added): those must come out as themselves. A small rotation (and
 shift) is the one geometric change: it is applied to input and target alike; a dark scanner bed
@@ -86,6 +86,7 @@ class Degradations:
     p_bleed: float = 0.25           # faint mirrored drawing from the sheet's back (not ink of this page)
     p_fold: float = 0.15            # folds and creases
     p_lighting: float = 0.6
+    p_low_contrast: float = 0.12    # a dim, flat scan: grey paper and grey ink (old copies, photos in poor light)
     p_border: float = 0.15          # dark scanner bed beyond the sheet's edge (no ink there)
     p_specks: float = 0.5
     p_salt_pepper: float = 0.1
@@ -250,6 +251,8 @@ def degrade(cov: np.ndarray, rng: np.random.Generator, d: Degradations | None = 
             dist = [xx, w - 1 - xx, yy, h - 1 - yy][int(rng.integers(0, 4))]
             light *= 1.0 - rng.uniform(0.2, 0.6) * np.exp(-dist / rng.uniform(5, 40))
         img = img * light[..., None]
+    if rng.random() < d.p_low_contrast:
+        img = fx.low_contrast(img, rng, faint)
     if rng.random() < d.p_border:
         img, target_bin = fx.page_border(img, target_bin, rng)
 
