@@ -104,6 +104,7 @@ def tables() -> list[tuple[str, Path, Path | None]]:
     out += [("cleanup", j, j.with_suffix(".md")) for j in sorted(RESULTS.glob("cleanup/**/*.json"))]
     for j in sorted(RESULTS.glob("video/*.json")):
         out.append(("video" if j.name == "eval.json" else "video_design", j, j.with_suffix(".md")))
+    out += [("video", j, j.with_suffix(".md")) for j in sorted(RESULTS.glob("video/*/eval.json"))]  # other models
     return out
 
 
