@@ -206,7 +206,9 @@ def load_reader(path) -> DigitReader:
 
 def reader_summary(path) -> dict:
     """The training summary stored with a reader (steps, validation readings, time, command)."""
-    return dict(torch.load(Path(path), map_location="cpu", weights_only=True).get("summary", {}))
+    from ..train.checkpoint import load_checkpoint
+
+    return dict(load_checkpoint(path, kind=KIND).get("summary", {}))
 
 
 def digit_figures(reader: DigitReader, frames: dict[str, np.ndarray], truth: list[frozenset]) -> dict:

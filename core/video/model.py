@@ -97,9 +97,16 @@ class LatentVideoTransformer(nn.Module):
             self.register_buffer(f"lay_{name}", getattr(lay, name), persistent=False)
         if cfg.prev_frames:
             src = previous_frame_sources(cfg.frames, cfg.height, cfg.width, n, cfg.prev_frames, cfg.prev_radius)
-            self.register_buffer("prev_src", src, persistent=False)
             taps = src.shape[1]
-            self.prev_tok = nn.Embedding(taps * (n * K + 1), cfg.prev_dim)  # tap j's code: j·(nK+1) + c·K + k
+            # fixed per window, so derived once: where each tap reads, and the embedding row its code starts
+            # at (tap j, part c: j·(nK+1) + c·K) or, off the window, the row of "none" (j·(nK+1) + nK)
+            base = torch.arange(taps) * (n * K + 1)
+            safe = src.clamp(min=0)
+            self.register_buffer("prev_read", safe, persistent=False)
+            self.register_buffer("prev_row", torch.where(src >= 0, base + lay.c[safe] * K, base + n * K),
+                                 persistent=False)
+            self.register_buffer("prev_valid", (src >= 0).long(), persistent=False)
+            self.prev_tok = nn.Embedding(taps * (n * K + 1), cfg.prev_dim)
             self.prev_proj = nn.Linear(taps * cfg.prev_dim, cfg.dim, bias=False)
         self.apply(self._init)  # GPT-style small init (std 0.02, zero biases)
         nn.init.normal_(self.head, std=0.02)
@@ -128,13 +135,7 @@ class LatentVideoTransformer(nn.Module):
 
     def _previous(self, tokens: torch.Tensor, s: slice) -> torch.Tensor:
         """(B, n, D): the codes near each position of ``s`` in the previous frames, embedded and projected."""
-        K, n_c = self.cfg.codebook_size, self.cfg.n_parts
-        src = self.prev_src[s]                                       # (n, taps), −1 = none
-        taps = src.shape[1]
-        safe = src.clamp(min=0)
-        code = tokens[:, safe] + self.lay_c[safe] * K                # (B, n, taps)
-        code = torch.where(src >= 0, code, torch.full_like(code, n_c * K))
-        idx = code + torch.arange(taps, device=tokens.device) * (n_c * K + 1)
+        idx = self.prev_row[s] + tokens[:, self.prev_read[s]] * self.prev_valid[s]   # (B, n, taps)
         e = self.prev_tok(idx)                                       # (B, n, taps, prev_dim)
         return self.prev_proj(e.flatten(2))
 
