@@ -55,6 +55,16 @@ class UNet(nn.Module):
         self.up = nn.ModuleList([Up(w[i + 1], w[i], w[i]) for i in reversed(range(cfg.depth))])
         self.head = nn.Conv2d(w[0], 1, 1)
 
+    def grow_state_dict(self, state: dict, config: dict) -> dict:
+        """``state`` of a U-Net with settings ``config`` as weights of this one: widened (same function)
+        when this one is wider (``--init`` from a narrower model), else unchanged."""
+        from .widen import widen_state
+
+        old = UNetConfig.from_dict(config)
+        if old.widths() == self.cfg.widths():
+            return state
+        return widen_state(state, old, self.cfg)
+
     def forward_aligned(self, x: torch.Tensor) -> torch.Tensor:
         """Forward for inputs whose height and width are multiples of 2**depth (no padding)."""
         skips = []

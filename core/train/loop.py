@@ -121,9 +121,16 @@ def _load_init(raw: dict, init: dict, source: str, notices: list[str]) -> None:
     for k, m in raw.items():
         if k in init["models"]:
             try:
+                state = init["models"][k]
+                grow = getattr(m, "grow_state_dict", None)
+                if grow is not None:  # a model that can take a smaller one's weights (the U-Net widens them)
+                    state = grow(state, init["config"])
+                    if state is not init["models"][k]:
+                        notices.append(f"The {k} of {source} was widened to the settings asked for "
+                                       "(same function; its copied channels part as they train).")
                 allowed = tuple(getattr(m, "NEW_WEIGHTS_OK", ()))
                 if allowed:  # a model that grew new inputs may start them fresh; nothing else may be missing
-                    missing, unexpected = m.load_state_dict(init["models"][k], strict=False)
+                    missing, unexpected = m.load_state_dict(state, strict=False)
                     bad = [x for x in missing if not x.startswith(allowed)] + list(unexpected)
                     if bad:
                         raise RuntimeError("state_dict mismatch:\n  " + ", ".join(bad[:6]))
@@ -131,7 +138,7 @@ def _load_init(raw: dict, init: dict, source: str, notices: list[str]) -> None:
                         notices.append(f"New inputs of the {k} start fresh: "
                                        f"{', '.join(sorted({x.split('.')[0] for x in missing}))}.")
                 else:
-                    m.load_state_dict(init["models"][k])  # copy_ casts each tensor to the parameter's dtype
+                    m.load_state_dict(state)  # copy_ casts each tensor to the parameter's dtype
             except RuntimeError as e:
                 first = str(e).strip().splitlines()[1:2] or [str(e)[:200]]
                 raise InputError(f"The {k} in {source} has another architecture than the one asked for "
