@@ -77,9 +77,25 @@ def fit_classes(encoder: torch.nn.Module, classes: dict[str, list[np.ndarray]], 
     return table
 
 
+def embedding_rows(config, names) -> list[int] | None:
+    """The row of G's class embedding of each class in ``names`` (None: G is not class-conditioned).
+
+    Rows follow the model's ``class_names`` (its training data's order); a model without names (built
+    by hand) takes the classes by position."""
+    if not config.class_embed:
+        return None
+    known = list(config.class_names) or list(names)[:config.class_embed]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InputError(f"This model is conditioned on the classes {', '.join(known)}; "
+                         f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not among them.")
+    return [known.index(n) for n in names]
+
+
 def calibration_batches(encoder: torch.nn.Module, generator: Generator, classes: dict[str, list[np.ndarray]],
-                        crop: int, *, batches: int = 8, batch: int = 8, seed: int = 0):
-    """(codes, noise) batches made like G's training batches: prior codes and codes of real crops."""
+                        crop: int, *, batches: int = 8, batch: int = 8, seed: int = 0, rows: list[int] | None = None):
+    """(codes, noise, classes) batches made like G's training batches: prior codes and codes of real
+    crops; ``rows``: the embedding row of each class of ``classes`` (None: classes not given to G)."""
     dev = next(generator.parameters()).device
     sampler = PairSampler(classes, crop)
     rng = np.random.default_rng(seed)
@@ -87,25 +103,29 @@ def calibration_batches(encoder: torch.nn.Module, generator: Generator, classes:
     cells = generator.latent_cells(crop)
     half = max(1, batch // 2)
     for _ in range(int(batches)):
-        x, _, _ = sampler.sample(half, rng)
+        x, _, labels = sampler.sample(half, rng)
         with torch.no_grad():
             codes = encoder.eval()(x.to(dev)).float()
         prior = torch.randn(codes.shape, generator=gen).to(dev)
         noise = torch.randn((2 * half, generator.noise_channels, cells, cells, cells), generator=gen).to(dev)
-        yield torch.cat([prior, codes]), noise
+        c = None if rows is None else torch.tensor(rows)[torch.cat([labels, labels])].to(dev)
+        yield torch.cat([prior, codes]), noise, c
 
 
 def calibrate_generator(encoder: torch.nn.Module, generator: Generator, classes: dict[str, list[np.ndarray]],
-                        crop: int, *, batches: int = 8, batch: int = 8, seed: int = 0) -> dict[str, torch.Tensor]:
+                        crop: int, *, batches: int = 8, batch: int = 8, seed: int = 0,
+                        rows: list[int] | None = None) -> dict[str, torch.Tensor]:
     """Measure G's BatchNorm statistics afresh (see core.texture.model.recalibrate_batchnorm)."""
     return recalibrate_batchnorm(generator, calibration_batches(encoder, generator, classes, crop,
-                                                                batches=batches, batch=batch, seed=seed))
+                                                                batches=batches, batch=batch, seed=seed, rows=rows))
 
 
 def fit_inference(encoder, generator: Generator, classes: dict[str, list[np.ndarray]], crop: int, *,
-                  n_crops: int = CLASS_CROPS, state: TaskState | None = None) -> tuple[dict, dict]:
-    """(class table, G's BatchNorm statistics) for trained E and G: what generation needs besides weights."""
-    bn_stats = calibrate_generator(encoder, generator, classes, crop)
+                  n_crops: int = CLASS_CROPS, state: TaskState | None = None, config=None) -> tuple[dict, dict]:
+    """(class table, G's BatchNorm statistics) for trained E and G: what generation needs besides weights;
+    ``config``: the model's, for a class-conditioned G (which embedding row each class is)."""
+    rows = None if config is None else embedding_rows(config, list(classes))
+    bn_stats = calibrate_generator(encoder, generator, classes, crop, rows=rows)
     return fit_classes(encoder, classes, crop, n_crops=n_crops, state=state), bn_stats
 
 

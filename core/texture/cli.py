@@ -77,6 +77,16 @@ def register(subparsers) -> None:
     g.add_argument("--norm", choices=G_NORMS, default=TextureGANConfig.g_norm,
                    help="generator norm: pixel (PixelNorm, per voxel: training and inference agree) or batch "
                         f"(BatchNorm, the first models) (default {TextureGANConfig.g_norm})")
+    c = p.add_argument_group("class conditioning (off by default; ignored on --resume: the run keeps its own)")
+    c.add_argument("--class-embed", action="store_true",
+                   help="give G the class: a learned per-class scale and shift of every block's channels (FiLM), "
+                        "one per --data class")
+    c.add_argument("--class-porosity-weight", type=float, default=TextureGANConfig.class_porosity_weight,
+                   metavar="W", help="weight of a term pulling the porosity mean and std of G's samples of each class "
+                                     "to those of the class's training crops (binary; needs --class-embed; "
+                                     f"default {TextureGANConfig.class_porosity_weight})")
+    c.add_argument("--d-projection", action="store_true",
+                   help="the patch critic judges 'real of class c' (projection critic; needs --class-embed)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_train)
 
@@ -242,7 +252,8 @@ def cmd_train(args) -> int:
                            dz_hidden=args.dz_hidden, crop=args.crop, alpha1=args.alpha1, alpha2=args.alpha2,
                            beta1=args.beta1, beta2=args.beta2, porosity_weight=args.porosity_weight,
                            g_norm=args.norm, porosity_hard=args.porosity_on == "binary", g_ema=args.g_ema,
-                           logit_margin=args.logit_margin)
+                           logit_margin=args.logit_margin, class_embed=int(args.class_embed),  # rows: from the data
+                           class_porosity_weight=args.class_porosity_weight, d_projection=args.d_projection)
     return run_training_command(args, lambda tcfg, state: train(args.data, cfg, tcfg, pore=args.pore, state=state))
 
 

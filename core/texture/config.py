@@ -52,6 +52,21 @@ class TextureGANConfig:
     # spatial std of 0.0004 around 0, where each step of the output level flipped whole volumes
     # between solid and pore. With λ = 1 the std stayed at 0.27–0.46.
     logit_margin: float = 0.0
+    # Class conditioning (issue 17; all off by default: the models before it load and generate as they
+    # did). Why: with the class entering only through E's code, G's output hardly moved with the class
+    # (CPU runs: the three classes' porosity medians within 0.04 of each other at every step).
+    # class_embed: the number of classes G is conditioned on (0 = off): a learned per-class scale and
+    # shift of every G block's channels after its norm (FiLM, 1 + γ_c and β_c; per channel, the same
+    # at every voxel, so tiles stay exact). train() sets it, the names and the porosities from the data.
+    class_embed: int = 0
+    class_names: tuple = ()     # the class of each embedding row, in the order of the training data
+    class_porosity: tuple = ()  # (mean, std) of each class's training-crop porosity (crops of ``crop``)
+    # Weight of (φ̄_c − μ_c)² + (s_c − σ_c)²: the porosities of G's prior samples of class c (binary,
+    # straight-through gradient) against their class's training-crop mean μ_c and std σ_c; G's loss only.
+    class_porosity_weight: float = 0.0
+    # D_x as a projection discriminator (Miyato & Koyama 2018): ψ(h) + <embed_c, mean h>, so it judges
+    # "a real crop of class c", not just "a real crop".
+    d_projection: bool = False
 
     def __post_init__(self):
         if int(self.crop) % FACTOR or int(self.crop) < MIN_CROP:
@@ -65,12 +80,33 @@ class TextureGANConfig:
             raise InputError(f"g_norm must be one of {', '.join(G_NORMS)} (got {self.g_norm!r}).")
         if not 0.0 <= float(self.g_ema) < 1.0:
             raise InputError(f"g_ema is a decay in [0, 1) (got {self.g_ema}).")
-        for f in ("alpha1", "alpha2", "beta1", "beta2", "porosity_weight", "logit_margin"):
+        for f in ("alpha1", "alpha2", "beta1", "beta2", "porosity_weight", "logit_margin", "class_porosity_weight"):
             if not float(getattr(self, f)) >= 0:
                 raise InputError(f"The loss weight {f} cannot be negative (got {getattr(self, f)}).")
+        self._check_classes()
+
+    def _check_classes(self) -> None:
+        """The class-conditioning fields agree with each other (tuples, so that configs compare equal)."""
+        self.class_names = tuple(str(n) for n in self.class_names)
+        self.class_porosity = tuple((float(m), float(s)) for m, s in self.class_porosity)
+        k = int(self.class_embed)
+        if k < 0:
+            raise InputError(f"class_embed is a number of classes, 0 = off (got {k}).")
+        for f in ("class_names", "class_porosity"):
+            if getattr(self, f) and len(getattr(self, f)) != k:
+                raise InputError(f"{f} has {len(getattr(self, f))} entries for {k} classes.")
+        if not k and (self.d_projection or self.class_porosity_weight):
+            raise InputError("The projection critic and the class porosity term need the class embedding "
+                             "(class_embed, --class-embed).")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        # Without class conditioning the dict is what it was before those fields existed: a run started
+        # then still resumes (core.train compares the saved config dict with the new one).
+        if not self.class_embed:
+            for f in CLASS_FIELDS:
+                d.pop(f)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "TextureGANConfig":
@@ -81,4 +117,6 @@ class TextureGANConfig:
 
 # what the models saved before these fields existed were trained with (today's defaults too, but the
 # defaults may change and old files must not)
-LEGACY = {"g_norm": "batch", "porosity_hard": False, "g_ema": 0.0, "logit_margin": 0.0}
+CLASS_FIELDS = ("class_embed", "class_names", "class_porosity", "class_porosity_weight", "d_projection")
+LEGACY = {"g_norm": "batch", "porosity_hard": False, "g_ema": 0.0, "logit_margin": 0.0, "class_embed": 0,
+          "class_names": (), "class_porosity": (), "class_porosity_weight": 0.0, "d_projection": False}

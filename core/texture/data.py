@@ -108,3 +108,19 @@ class PairSampler:
         x2 = np.stack([self.samplers[k].crop_one(rng) for k in labels])
         as_t = lambda a: torch.from_numpy(a[:, None].astype(np.float32))  # noqa: E731
         return as_t(x), as_t(x2), torch.from_numpy(labels.astype(np.int64))
+
+
+POROSITY_CROPS = 128  # random crops per class whose porosities give the class's (mean, std)
+
+
+def crop_porosity(classes: dict[str, list[np.ndarray]], crop: int, *, n_crops: int = POROSITY_CROPS,
+                  seed: int = 0) -> tuple[tuple[float, float], ...]:
+    """(mean, std (ddof 1)) of the porosity of ``n_crops`` random ``crop``³ training crops per class, in
+    class order; crops from their own RNG (``seed``), so the same data always gives the same figures."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for vols in classes.values():
+        sampler = CropSampler(vols, crop)
+        phi = np.array([float(sampler.crop_one(rng).mean()) for _ in range(int(n_crops))])
+        out.append((float(phi.mean()), float(phi.std(ddof=1))))
+    return tuple(out)

@@ -33,7 +33,7 @@ def export(src, dst, *, half: bool = False, data=None, pore: str = "auto", state
         classes, _ = load_class_volumes(parse_data_specs(data), pore=pore, state=state.sub(0.0, 0.3))
         model = load_model(src)
         table, bn_stats = fit_inference(model.encoder, model.generator, classes, model.config.crop,
-                                        state=state.sub(0.3, 0.9))
+                                        state=state.sub(0.3, 0.9), config=model.config)
     elif "classes" in ck:  # an exported model: its generator is calibrated already
         table = ck["classes"]
     else:

@@ -44,6 +44,13 @@ def encode_example(model: TextureModel, volume, *, n_crops: int = EXAMPLE_CROPS,
     the volume's smallest edge when that is smaller (fixed RNG, so the same example always gives
     the same code); a cube of exactly that edge is encoded whole.
     """
+    codes, _, notices = example_crops(model, volume, n_crops=n_crops, pore=pore, state=state)
+    return torch.tensor(codes.mean(0), dtype=torch.float32), notices
+
+
+def example_crops(model: TextureModel, volume, *, n_crops: int = EXAMPLE_CROPS, pore: str = "auto",
+                  state: TaskState | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(codes (n, code_dim), porosities (n,), notices) of the example's crops (see ``encode_example``)."""
     state = ensure_state(state)
     notices: list[str] = []
     if isinstance(volume, (str, os.PathLike)):
@@ -71,8 +78,34 @@ def encode_example(model: TextureModel, volume, *, n_crops: int = EXAMPLE_CROPS,
             z, y, x = (int(rng.integers(s - edge + 1)) for s in a.shape)
             crops.append(np.ascontiguousarray(a[z:z + edge, y:y + edge, x:x + edge]))
     state.report(0.6, "Encoding the example")
-    codes = encode_crops(model.encoder, crops)
-    return torch.tensor(codes.mean(0), dtype=torch.float32), notices
+    return encode_crops(model.encoder, crops), np.array([float(c.mean()) for c in crops]), notices
+
+
+def nearest_class(model: TextureModel, codes: np.ndarray, porosity: np.ndarray) -> tuple[str, str]:
+    """(class, how it was chosen) for an example of a class-conditioned G: the most likely class, with
+    equal priors and the crops independent: the largest mean over the crops of log N(code; μ_c, Σ_c)
+    (the fitted code Gaussians, when every class has one) plus log N(φ; m_c, s_c) (the class's
+    training-crop porosity mean and std, when stored)."""
+    names = model.class_names()
+    score = np.zeros(len(names))
+    used = []
+    if names and all(n in model.classes for n in names):
+        x = torch.as_tensor(codes, dtype=torch.float64)
+        for i, n in enumerate(names):
+            e = model.classes[n]
+            mvn = torch.distributions.MultivariateNormal(e["mean"].double(), covariance_matrix=e["cov"].double())
+            score[i] += mvn.log_prob(x).mean().item()
+        used.append("its crops' codes under the class code Gaussians")
+    stats = dict(zip(model.config.class_names, model.config.class_porosity))
+    if names and all(n in stats for n in names):
+        for i, n in enumerate(names):
+            m, sd = stats[n]
+            sd = max(sd, 1e-3)
+            score[i] += float(np.mean(-0.5 * ((porosity - m) / sd) ** 2 - np.log(sd)))
+        used.append(f"its crops' porosity {float(np.mean(porosity)):.3f} against the classes' training crops")
+    if not used:
+        return names[0], "no class statistics to compare with: the first class"
+    return names[int(np.argmax(score))], "most likely by " + " and ".join(used)
 
 
 @dataclass
@@ -85,6 +118,8 @@ class Condition:
     spread: float = 1.0              # scale of the draw around the mean (0: always the class mean)
     example: str | None = None       # the example's path, when given as a file
     notices: list[str] = field(default_factory=list)
+    row: int | None = None           # a class-conditioned G's class embedding row (None: not conditioned)
+    embed_class: str | None = None   # ... and that class's name (an example's: its nearest class)
 
     def code(self, seed: int, realisation: int) -> torch.Tensor:
         """The code of realisation ``realisation``: its own stream of ``seed`` (independent of the count)."""
@@ -105,10 +140,18 @@ def make_condition(model: TextureModel, cls: str | None = None, example=None, *,
     if cls is not None:
         e = model.class_entry(str(cls))
         chol = torch.linalg.cholesky(e["cov"].double())
-        return Condition(str(cls), e["mean"].float(), chol, float(spread))
-    code, notices = encode_example(model, example, pore=pore, state=state)
+        row = model.class_row(str(cls))
+        return Condition(str(cls), e["mean"].float(), chol, float(spread), row=row,
+                         embed_class=None if row is None else str(cls))
+    codes, porosity, notices = example_crops(model, example, pore=pore, state=state)
+    code = torch.tensor(codes.mean(0), dtype=torch.float32)
     path = str(Path(example).resolve()) if isinstance(example, (str, os.PathLike)) else None
-    return Condition("example", code, None, float(spread), path, notices)
+    name = row = None
+    if model.conditioned:
+        name, how = nearest_class(model, codes, porosity)
+        row = model.class_row(name)
+        notices = notices + [f"The example is generated as class {name} ({how})."]
+    return Condition("example", code, None, float(spread), path, notices, row=row, embed_class=name)
 
 
 class Generated(list):
@@ -146,7 +189,7 @@ def generate(model, size, seed: int, *, cls: str | None = None, example=None, co
     vols, codes = [], []
     for i in range(int(count)):
         codes.append(cond.code(seed, i))
-        tg = TiledGenerator(model.generator, codes[-1], shape, seed, i, tile)
+        tg = TiledGenerator(model.generator, codes[-1], shape, seed, i, tile, label=cond.row)
         lo, hi = 0.05 + 0.95 * i / count, 0.05 + 0.95 * (i + 1) / count
         vols.append(tg.run(state.sub(lo, hi)))
     state.report(1.0, "Done")
@@ -221,7 +264,9 @@ def generate_files(model, out, size, seed: int, *, cls: str | None = None, examp
                 "class": cond.label if cond.label != "example" else None, "example": cond.example,
                 "spread": cond.spread if cond.label != "example" else None,
                 "code": [round(float(v), 6) for v in code], "seqgen_version": __version__, **(metadata or {})}
-        tg = TiledGenerator(model.generator, code, shape, seed, i, tile)
+        if cond.row is not None:  # the class G's embedding painted (an example's nearest class)
+            meta["class_embedding"] = cond.embed_class
+        tg = TiledGenerator(model.generator, code, shape, seed, i, tile, label=cond.row)
         pores = [0]
 
         def counted(slabs):

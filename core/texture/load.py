@@ -10,7 +10,7 @@ import torch
 from ..errors import InputError
 from ..jobs import select_device
 from ..train import load_checkpoint
-from .classes import class_table_beside
+from .classes import class_table_beside, embedding_rows
 from .config import TextureGANConfig
 from .model import Encoder, Generator, generator_weights
 from .task import FORMAT_VERSION, KIND
@@ -32,8 +32,20 @@ class TextureModel:
     def device(self) -> torch.device:
         return next(self.generator.parameters()).device
 
+    @property
+    def conditioned(self) -> bool:
+        """Whether G takes the class (a class embedding, config class_embed)."""
+        return bool(self.config.class_embed)
+
     def class_names(self) -> list[str]:
-        return list(self.classes)
+        return list(self.classes) or list(self.config.class_names)
+
+    def class_row(self, name: str) -> int | None:
+        """The row of G's class embedding for class ``name`` (None: G is not class-conditioned)."""
+        if not self.conditioned:
+            return None
+        names = [name] if self.config.class_names else self.class_names()  # unnamed rows: the table's order
+        return embedding_rows(self.config, names)[names.index(name)]
 
     def class_info(self) -> list[dict]:
         """Per class: name, training porosity, crops fitted on, preview (2D uint8 array, 1 = pore)."""
@@ -42,14 +54,20 @@ class TextureModel:
                 for n, e in self.classes.items()]
 
     def class_entry(self, name: str) -> dict:
-        """The fitted Gaussian etc. of class ``name``; InputError listing the known classes otherwise."""
+        """The fitted Gaussian etc. of class ``name``; InputError listing the known classes otherwise.
+        A class-conditioned G knows its classes without a fitted table: their codes are then drawn
+        from the prior N(0, I) that G's samples of a class were trained with (with a table, its classes)."""
         if name in self.classes:
             return self.classes[name]
-        if not self.classes:
+        if self.conditioned and not self.classes and name in self.config.class_names:
+            k, d = self.config.class_names.index(name), self.config.code_dim
+            return {"mean": torch.zeros(d), "cov": torch.eye(d), "porosity": self.config.class_porosity[k][0]
+                    if self.config.class_porosity else float("nan"), "n_crops": 0, "preview": None}
+        if not self.class_names():
             hint = " ".join(self.notices) or ("Fit them with 'seqgen texture export CHECKPOINT OUT.pt --data "
                                                "NAME=VOLUME ...'.")
             raise InputError(f"This model has no fitted classes, so it cannot generate class '{name}'. {hint}".strip())
-        raise InputError(f"Unknown class '{name}'; this model knows: {', '.join(self.classes)}.")
+        raise InputError(f"Unknown class '{name}'; this model knows: {', '.join(self.class_names())}.")
 
     @classmethod
     def from_config(cls, config: TextureGANConfig, seed: int = 0, device="cpu") -> "TextureModel":

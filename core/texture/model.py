@@ -11,7 +11,9 @@ amount and nothing normalises over space at inference (PixelNorm works per voxel
 models' BatchNorm runs on its running statistics, folded into the convs). One latent cell is 8
 output voxels; a volume of N³ (N a multiple of 8) needs a latent of N/8 + 2·margin cells, and
 any block of latent cells (plus its margins) yields exactly the matching block of the output,
-whatever else is generated around it: tiles need no blending and show no seams.
+whatever else is generated around it: tiles need no blending and show no seams. A class-conditioned
+G (config class_embed) scales and shifts each block's channels by its class's row of an embedding
+(FiLM): the same at every voxel, so this holds for it too.
 """
 
 from __future__ import annotations
@@ -127,13 +129,27 @@ class Block(nn.Module):
             return y.mul_(weight).add_(bias)
         return (groups * r).reshape(b, c, *sp) * weight + bias
 
-    def pre(self, x: torch.Tensor, add: torch.Tensor | None = None) -> torch.Tensor:
-        """The block's output before the activation; ``add`` (B, cout) is added before the norm."""
+    @staticmethod
+    def modulate(y: torch.Tensor, film: tuple[torch.Tensor, torch.Tensor] | None, phases: int = 1) -> torch.Tensor:
+        """y·scale + shift per sample and channel (FiLM; ``film`` = (scale, shift), each (B, C)), on
+        ``phases`` phase-major groups of the channels like ``normalise``; None: ``y`` as it is."""
+        if film is None:
+            return y
+        scale, shift = (t.repeat(1, phases) if phases > 1 else t for t in film)
+        shape = scale.shape + (1,) * (y.dim() - 2)
+        if _inplace():
+            return y.mul_(scale.view(shape)).add_(shift.view(shape))
+        return y * scale.view(shape) + shift.view(shape)
+
+    def pre(self, x: torch.Tensor, add: torch.Tensor | None = None,
+            film: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """The block's output before the activation; ``add`` (B, cout) is added before the norm,
+        ``film`` (scale, shift), each (B, cout), modulates after it."""
         if self.training:
             y = self.conv(F.interpolate(x, scale_factor=2, mode="nearest") if self.up else x)
             if add is not None:
                 y = y + add[:, :, None, None, None]
-            return self.norm(y) if self.pixel else self.bn(y)
+            return self.modulate(self.norm(y) if self.pixel else self.bn(y), film)
         w, b = self.folded()
         if add is not None and not self.pixel:  # the norm is affine: the added term is scaled like the conv
             add = add * self.scale()
@@ -141,10 +157,11 @@ class Block(nn.Module):
             y = pixel_shuffle3d(conv3d(x, *phase_weights(w, b)))
         else:
             y = conv3d(x, w, b)
-        return self.normalise(y if add is None else y + add[:, :, None, None, None])
+        return self.modulate(self.normalise(y if add is None else y + add[:, :, None, None, None]), film)
 
-    def forward(self, x: torch.Tensor, add: torch.Tensor | None = None) -> torch.Tensor:
-        return lrelu(self.pre(x, add))
+    def forward(self, x: torch.Tensor, add: torch.Tensor | None = None,
+                film: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        return lrelu(self.pre(x, add, film))
 
 
 class Generator(nn.Module):
@@ -165,6 +182,12 @@ class Generator(nn.Module):
         self.s2 = nn.ModuleList([Block(c4, c2, up=True, norm=nm), Block(c2, c2, norm=nm)])
         self.s1 = Block(c2, f, up=True, norm=nm)
         self.out = nn.Conv3d(f, 1, 1)
+        self.classes = int(cfg.class_embed)
+        if self.classes:
+            # one row per class: a scale offset γ and a shift β for every channel of every block; zero at
+            # the start, so every class begins as the unconditioned G (scale 1, shift 0)
+            self.film = nn.Embedding(self.classes, 2 * sum(b.conv.out_channels for b in self.blocks()))
+            nn.init.zeros_(self.film.weight)
         # Output voxels lost to the valid convs along an axis (both sides): 2 convs at 1/8 (16 voxels
         # each), up + conv at 1/4 (2 quarter-voxels = 8 each), at 1/2 (4 each), at full resolution (2).
         lost = 2 * 16 + 2 * 8 + 2 * 4 + 2
@@ -175,21 +198,41 @@ class Generator(nn.Module):
         """Latent cells along an axis for ``size`` output voxels (``size`` a multiple of 8)."""
         return size // FACTOR + 2 * self.margin
 
-    def forward(self, w: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    def blocks(self) -> list[Block]:
+        """G's blocks in order (the order of the FiLM embedding's columns)."""
+        return [*self.s8, *self.s4, *self.s2, self.s1]
+
+    def films(self, c: torch.Tensor | None, like: torch.Tensor) -> list:
+        """Per block (scale, shift), each (B, channels), of classes ``c`` (B,); Nones for an unconditioned G."""
+        if not self.classes:
+            return [None] * 7
+        if c is None:
+            raise ValueError("This generator is class-conditioned: give the class index of each sample.")
+        e = self.film(c.to(like.device).long().reshape(-1)).to(like.dtype)
+        out, i = [], 0
+        for b in self.blocks():
+            k = b.conv.out_channels
+            out.append((1 + e[:, i:i + k], e[:, i + k:i + 2 * k]))
+            i += 2 * k
+        return out
+
+    def forward(self, w: torch.Tensor, n: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits for codes ``w``, noise ``n`` and, for a class-conditioned G, class indices ``c`` (B,)."""
         if n.device.type == "cpu" and not self.training:
             # oneDNN runs these convs ~1.5× faster channels-last; the grouped 1×1 below ~30×.
             n = n.contiguous(memory_format=CL)
-        x = self.s8[0](n, add=self.code_in(w.to(n)))
-        x = self.s8[1](x)
-        for block in (*self.s4, *self.s2):
-            x = block(x)
+        films = self.films(c, n)
+        x = self.s8[0](n, add=self.code_in(w.to(n)), film=films[0])
+        for block, film in zip((self.s8[1], *self.s4, *self.s2), films[1:6]):
+            x = block(x, film=film)
         if self.training:
-            x = self.out(self.s1(x))
+            x = self.out(self.s1(x, film=films[6]))
         else:
             # Inference stays at 1/2 resolution to the end: the 8 phases of f channels, the 1×1
             # output conv on each phase (one grouped conv, shared weights), one 1-channel shuffle.
             w1, b1 = self.s1.folded()
-            x = lrelu(self.s1.normalise(conv3d(x, *phase_weights(w1, b1)), phases=8))
+            x = self.s1.normalise(conv3d(x, *phase_weights(w1, b1)), phases=8)
+            x = lrelu(self.s1.modulate(x, films[6], phases=8))
             x = conv3d(x, self.out.weight.repeat(8, 1, 1, 1, 1), self.out.bias.repeat(8), groups=8)
             x = pixel_shuffle3d(x)
         c = self.crop
@@ -216,9 +259,14 @@ class Encoder(nn.Module):
 
 
 class PatchCritic(nn.Module):
-    """D_x (1 channel) or D_xx (2 channels, a pair stacked): volume → patch realism scores (spectral norm)."""
+    """D_x (1 channel) or D_xx (2 channels, a pair stacked): volume → patch realism scores (spectral norm).
 
-    def __init__(self, cfg: TextureGANConfig, in_channels: int = 1):
+    With ``classes`` > 0 a projection critic (Miyato & Koyama 2018): every patch score ψ(h) gets
+    <embed_c, h̄> added, h̄ the features pooled over the volume and c the class of each volume,
+    so the critic judges "a real crop of class c".
+    """
+
+    def __init__(self, cfg: TextureGANConfig, in_channels: int = 1, classes: int = 0):
         super().__init__()
         d = cfg.d_channels
         self.convs = nn.ModuleList([
@@ -227,12 +275,19 @@ class PatchCritic(nn.Module):
             spectral_norm(nn.Conv3d(2 * d, 4 * d, 3, 1, 1)),
         ])
         self.head = spectral_norm(nn.Conv3d(4 * d, 1, 3, 1, 1))
+        self.embed = spectral_norm(nn.Embedding(int(classes), 4 * d)) if classes else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         x = x * 2 - 1
         for conv in self.convs:
             x = F.leaky_relu(conv(x), 0.2)
-        return self.head(x)
+        score = self.head(x)
+        if self.embed is None:
+            return score
+        if c is None:
+            raise ValueError("This critic is a projection critic: give the class index of each volume.")
+        proj = (self.embed(c.to(x.device).long().reshape(-1)) * x.mean((2, 3, 4)).float()).sum(1)
+        return score + proj.view(-1, 1, 1, 1, 1).to(score.dtype)
 
 
 class LatentCritic(nn.Module):
@@ -283,7 +338,7 @@ def generator_weights(models: dict) -> dict:
 @torch.no_grad()
 def recalibrate_batchnorm(generator: Generator, batches) -> dict[str, torch.Tensor]:
     """Set G's BatchNorm running statistics to the average batch statistics over ``batches`` of
-    (codes, noise), computed in training mode with the current weights; returns those buffers.
+    (codes, noise) or, for a class-conditioned G, (codes, noise, classes), computed in training mode with the current weights; returns those buffers.
 
     Inference uses running statistics; the ones left by training lag behind G's last weights
     (momentum 0.1), so before G is used for generation they are measured afresh on batches made
@@ -299,8 +354,8 @@ def recalibrate_batchnorm(generator: Generator, batches) -> dict[str, torch.Tens
         bn.momentum = None  # cumulative average over the batches
     generator.train()
     try:
-        for w, n in batches:
-            generator(w, n)
+        for batch in batches:
+            generator(*batch)
     finally:
         for bn, m in zip(bns, momenta):
             bn.momentum = m

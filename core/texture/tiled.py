@@ -78,12 +78,14 @@ class TiledGenerator:
     """One realisation: ``slabs()`` yields (z0, uint8 slab) in z order; ``run()`` returns the whole volume."""
 
     def __init__(self, generator: Generator, code: torch.Tensor, shape: tuple[int, int, int], seed: int,
-                 realisation: int = 0, tile: int | None = None):
+                 realisation: int = 0, tile: int | None = None, label: int | None = None):
         self.g, self.shape = generator, tuple(int(s) for s in shape)
         self.seed, self.realisation = int(seed), int(realisation)
         self.cells = tuple(s // FACTOR for s in self.shape)
         self.tile = int(tile) if tile else 32
         self.code = code.reshape(1, -1).float()
+        # a class-conditioned G's class embedding row (a per-channel scale and shift: the same in every tile)
+        self.label = None if label is None else torch.tensor([int(label)])
 
     @property
     def n_tiles(self) -> int:
@@ -114,7 +116,7 @@ class TiledGenerator:
         try:
             dev = next(g.parameters()).device
             with torch.inference_mode():
-                logits = g(self.code.to(dev), noise[None].to(dev))[0, 0]
+                logits = g(self.code.to(dev), noise[None].to(dev), self.label)[0, 0]
                 # sigmoid(logit) ≥ 0.5 ⇔ logit ≥ 0: the pore probability is never materialised.
                 out[...] = (logits >= 0).to(torch.uint8).cpu().numpy()
         finally:
