@@ -21,10 +21,14 @@ Measurements:
   multiples of 8 (``core.texture.check_shape``): 1000 = 125 × 8 is allowed and used as is.
   Targets: 512³ within 60 s and peak < 4 GB; 1000³ peak < 8 GB (GB = 10⁹ bytes).
 * ``seams`` (one subprocess): G is exactly translation-equivariant, so tiles cut from one global
-  latent should give exactly the whole pass. (a) bit-equality of ``generate(..., tile_bytes=small)``
-  (tiles of 4 and 8 latent cells = 32³ and 64³ voxels, i.e. several tile borders on every axis)
-  against one whole pass (``tile_bytes`` large enough for a single tile) at 128³ and 256³, seeds
-  0–2, and of the TIFF written by ``generate_files`` with small tiles read back; (b) on the 256³
+  latent should give the whole pass. (a) ``TiledGenerator`` (core.texture.tiled) on another tile
+  grid than generation's fixed one, tiles of 4 and 8 latent cells = 32³ and 64³ voxels (several
+  tile borders on every axis), against one whole pass (a single tile covering the volume) at 128³
+  and 256³, seeds 0–2: another grid is another computation (oneDNN picks its kernels, hence the
+  order of float sums, by tensor shape), so they must agree up to the stated tolerance of 1e-4 of
+  the voxels (as tests/test_texture.py and tests/test_rock_tiled.py), bit-identical where the
+  kernels happen to agree; and the TIFF written by ``generate_files`` read back against
+  ``generate`` (both on the fixed grid: bit-identical); (b) on the 256³
   volume tiled into 64³ tiles: S2 (``core.properties.two_point_correlation``, r = 0…16, per axis)
   of 48³ windows centred on the 27 interior tile corners (straddling a border on all three axes)
   against 48³ windows centred on the 64 tile centres (inside one tile), with the max abs
@@ -61,6 +65,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 CLS, SEED = "berea", 0
 TARGETS = {512: (60.0, 4.0), 1000: (None, 8.0)}  # size: (seconds or None, GB)
 WINDOW, MAX_R = 48, 16  # seam check: S2 window edge and largest lag (voxels)
+SEAM_TOLERANCE = 1e-4  # another tile grid than the whole pass's: at most this fraction of voxels may differ
 
 
 def _write_child(spec: dict) -> dict:
@@ -109,52 +114,58 @@ def _bounds_of(cells: int, tile: int):
     return _bounds(cells, tile)
 
 
-def _tile_bytes_for(config, cells: int) -> int:
-    """A tile budget whose tile_cells is exactly ``cells`` (checked)."""
-    from core.texture.tiled import bytes_per_voxel, tile_cells
+def _equality_row(model, size: int, seed: int, cells: int, tmpdir=None, tiff: bool = False) -> dict:
+    """Seam check (a) for one volume: tiles of ``cells`` latent cells against one whole pass, and
+    (``tiff``) the TIFF of ``generate_files`` read back against ``generate``."""
+    import numpy as np
+    import tifffile
 
-    b = int(bytes_per_voxel(config) * (8 * cells + 2) ** 3)  # a hair above cells³ so rounding cannot drop it
-    assert tile_cells(config, b) == cells, (cells, tile_cells(config, b))
-    return b
+    from core.texture import generate, generate_files, make_condition
+    from core.texture.tiled import TiledGenerator
+
+    cond = make_condition(model, CLS)
+    code, shape = cond.code(seed, 0), (size,) * 3  # realisation 0's code, as generate draws it
+    whole_tg = TiledGenerator(model.generator, code, shape, seed, 0, size // 8, label=cond.row)
+    tiled_tg = TiledGenerator(model.generator, code, shape, seed, 0, cells, label=cond.row)
+    whole = whole_tg.run()
+    t0 = time.perf_counter()
+    tiled = tiled_tg.run()
+    tiled_s = time.perf_counter() - t0
+    differing = int((whole != tiled).sum())
+    row = {"size": size, "seed": seed, "tile_cells": cells, "tile_voxels": 8 * cells,
+           "n_tiles_tiled": tiled_tg.n_tiles, "n_tiles_whole": whole_tg.n_tiles,
+           "borders_per_axis": [8 * a for a, _ in _bounds_of(size // 8, cells)][1:],
+           "identical": bool(np.array_equal(whole, tiled)), "differing_voxels": differing,
+           "differing_fraction": differing / whole.size, "tolerance": SEAM_TOLERANCE,
+           "within_tolerance": differing <= SEAM_TOLERANCE * whole.size,
+           "porosity": float(whole.mean()), "tiled_s": tiled_s, "volume": tiled}
+    if tiff:
+        ref = generate(model, size, seed, cls=CLS)[0]
+        with tempfile.TemporaryDirectory(prefix="texture_seams_", dir=tmpdir) as d:
+            generate_files(model, Path(d) / "t.tif", size, seed, cls=CLS)
+            back = tifffile.imread(Path(d) / "t.tif")
+        row["tiff_identical"] = bool(back.shape == ref.shape and np.array_equal(back, ref))
+    return row
 
 
 def _seams_child(spec: dict) -> dict:
-    """Runs in the subprocess: the seam check (bit-equality, S2 at tile borders, porosity per plane)."""
+    """Runs in the subprocess: the seam check (tiles vs a whole pass, S2 at tile borders, porosity per plane)."""
     import numpy as np
-    import tifffile
     import torch
 
     torch.set_num_threads(int(spec["threads"]))
     from core.properties import two_point_correlation
-    from core.texture import generate, generate_files, load_model
-    from core.texture.tiled import TiledGenerator, tile_cells
+    from core.texture import load_model
 
     model = load_model(MODEL)
     out: dict = {"threads": torch.get_num_threads(), "equality": []}
-    whole_bytes = 1 << 30  # the default budget: 34 cells = 272 voxels per tile edge ≥ 256, so one tile
     vols = {}
     for size, cells in ((128, 4), (256, 8)):
-        tb = _tile_bytes_for(model.config, cells)
         for seed in (0, 1, 2):
-            whole = generate(model, size, seed, cls=CLS, tile_bytes=whole_bytes)[0]
-            t0 = time.perf_counter()
-            tiled = generate(model, size, seed, cls=CLS, tile_bytes=tb)[0]
-            tiled_s = time.perf_counter() - t0
-            code = torch.zeros(model.config.code_dim)  # the tile count does not depend on the code
-            n_whole = TiledGenerator(model.generator, code, (size,) * 3, seed, 0,
-                                     tile_cells(model.config, whole_bytes)).n_tiles
-            n_tiled = TiledGenerator(model.generator, code, (size,) * 3, seed, 0, cells).n_tiles
-            borders = [8 * a for a, _ in _bounds_of(size // 8, cells)][1:]
-            row = {"size": size, "seed": seed, "tile_cells": cells, "tile_voxels": 8 * cells,
-                   "n_tiles_tiled": n_tiled, "n_tiles_whole": n_whole, "borders_per_axis": borders,
-                   "identical": bool(np.array_equal(whole, tiled)), "differing_voxels": int((whole != tiled).sum()),
-                   "porosity": float(whole.mean()), "tiled_s": tiled_s}
+            row = _equality_row(model, size, seed, cells, spec.get("tmpdir"), tiff=seed == 0)
+            tiled = row.pop("volume")
             if seed == 0:
                 vols[size] = tiled
-                with tempfile.TemporaryDirectory(prefix="texture_seams_", dir=spec.get("tmpdir")) as d:
-                    generate_files(model, Path(d) / "t.tif", size, seed, cls=CLS, tile_bytes=tb)
-                    back = tifffile.imread(Path(d) / "t.tif")
-                row["tiff_identical"] = bool(back.shape == whole.shape and np.array_equal(back, whole))
             out["equality"].append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
 
@@ -261,14 +272,19 @@ def _markdown(res: dict) -> str:
     s = res.get("seams")
     if s and "equality" in s:
         lines += ["", "## Seam check (tiles vs one whole pass)", "",
-                  "Tiled = `generate(..., tile_bytes=B)` with B chosen so that a tile is 4 or 8 latent cells "
-                  "(32³ or 64³ voxels); whole = one tile covering the volume (default budget). Class berea.", "",
+                  "Tiled = `TiledGenerator` (core.texture.tiled) with tiles of 4 or 8 latent cells (32³ or 64³ "
+                  "voxels), another grid than generation's fixed one; whole = one tile covering the volume. Another "
+                  f"grid is another computation (kernels chosen by tensor shape): stated tolerance {SEAM_TOLERANCE:g} "
+                  "of the voxels. TIFF = `generate_files` read back against `generate` (both on the fixed grid: "
+                  "bit-identical). Class berea.", "",
                   "| size | seed | tile | tiles (tiled / whole) | borders per axis (voxels) | bit-identical | "
-                  "differing voxels | TIFF read back identical | porosity |", "|---|---|---|---|---|---|---|---|---|"]
+                  f"differing voxels | within {SEAM_TOLERANCE:g} | TIFF read back identical | porosity |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for e in s["equality"]:
+            within = ("yes" if e["within_tolerance"] else "NO") if "within_tolerance" in e else "—"
             lines.append(f"| {e['size']}³ | {e['seed']} | {e['tile_voxels']}³ | {e['n_tiles_tiled']} / "
                          f"{e['n_tiles_whole']} | {', '.join(map(str, e['borders_per_axis']))} | "
-                         f"{'yes' if e['identical'] else 'NO'} | {e['differing_voxels']} | "
+                         f"{'yes' if e['identical'] else 'NO'} | {e['differing_voxels']} | {within} | "
                          f"{('yes' if e['tiff_identical'] else 'NO') if 'tiff_identical' in e else '—'} | "
                          f"{e['porosity']:.4f} |")
         q = s["s2"]
@@ -305,9 +321,11 @@ def _markdown(res: dict) -> str:
               "The TIFF is zlib level 1 (binary pages).",
               "- Times include the code draw, every tile, thresholding, zlib compression and the disk write; "
               "model loading is outside the timing (`load_model_s` in the JSON).",
-              "- On the CPU every conv goes through oneDNN, so tiles are bit-identical to the whole pass; the S2 "
-              "and plane checks therefore only measure sampling noise here. They are the checks that matter where "
-              "bit-equality does not hold (e.g. a GPU, where cuDNN may pick other algorithms per tile shape). "
+              "- On the CPU every conv goes through oneDNN, but its kernels (hence the order of float sums) "
+              "depend on the tensor shapes, so tiles of another grid may differ from the whole pass in voxels whose "
+              "logit is within rounding of 0 (tolerance above; generation itself always runs one fixed grid). The "
+              "S2 and plane checks look for seams beyond that: where the tiles are bit-identical they only measure "
+              "sampling noise. "
               "The standard error treats the two groups of windows as independent; the corner windows overlap the "
               "inside windows by 16 voxels per axis, so it is if anything an overestimate.",
               "- Busy machine: the load average above was well over the 2 cores, so every time is an upper "
@@ -363,6 +381,7 @@ def main(argv=None) -> int:
         res["seams"] = _run_child("seams", {"threads": max(args.threads), "tmpdir": tmpdir}, args.timeout)
         s = res["seams"]
         print("seams: " + json.dumps({"identical": [e["identical"] for e in s.get("equality", [])],
+                                      "within_tolerance": [e.get("within_tolerance") for e in s.get("equality", [])],
                                       "s2_max_abs_diff": s.get("s2", {}).get("max_abs_diff"),
                                       "error": s.get("error")}), flush=True)
     res["load_average_end"] = load_average()
