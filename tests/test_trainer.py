@@ -223,3 +223,21 @@ def test_bad_settings_are_input_errors():
         TrainConfig(steps=0)
     with pytest.raises(InputError):
         TrainConfig(lr=-1)
+
+
+def test_resume_notice_names_settings_absent_from_either_side(tmp_path, monkeypatch):
+    """A resumed run keeps its own settings; the notice names each one that differs, also an option that
+    one side leaves out (texture configs omit class options that are off)."""
+    from types import SimpleNamespace
+
+    from core.texture.config import TextureGANConfig
+    from core.train import checkpoint as C
+
+    (tmp_path / C.LAST).write_bytes(b"x")
+    saved = TextureGANConfig(crop=32)
+    monkeypatch.setattr(C, "load_checkpoint", lambda *a, **k: {"config": saved.to_dict()})
+    asked = TextureGANConfig(crop=32, class_embed=3, g_channels=16)
+    cfg, notes = C.config_for_resume(asked, SimpleNamespace(out_dir=str(tmp_path), resume=True),
+                                     kind="texture-gan", max_version=9)
+    assert cfg == saved and len(notes) == 1
+    assert "g_channels 64 (not 16)" in notes[0] and "class_embed off (not 3)" in notes[0]

@@ -106,5 +106,9 @@ def config_for_resume(config, train_cfg, *, kind: str, max_version: int):
     saved = type(config).from_dict(load_checkpoint(last, kind=kind, max_version=max_version)["config"])
     if saved == config:
         return config, []
-    diff = ", ".join(f"{k} {v}" for k, v in saved.to_dict().items() if config.to_dict().get(k) != v)
+    had, asked = saved.to_dict(), config.to_dict()
+    # a setting may be absent from one side (configs leave out options that are off): name it either way
+    keys = list(had) + [k for k in asked if k not in had]
+    diff = ", ".join(f"{k} {had.get(k, 'off')} (not {asked.get(k, 'off')})" for k in keys
+                     if had.get(k) != asked.get(k))
     return saved, [f"Resuming with the run's own model settings ({diff})."]
