@@ -64,7 +64,8 @@ def main(argv: list[str]) -> int:
     g, cells = m.generator, m.generator.latent_cells(32)
     torch.manual_seed(0)
     with torch.no_grad():
-        lo = g(torch.randn(4, g.code_dim), torch.randn(4, g.noise_channels, cells, cells, cells))
+        cls = torch.arange(4) % len(classes) if g.classes else None  # class-conditioned G
+        lo = g(torch.randn(4, g.code_dim), torch.randn(4, g.noise_channels, cells, cells, cells), cls)
     print(ck.stem, f"logit spatial std {lo.std((2, 3, 4)).mean():.4f}")
     for name in classes:
         print(ck.stem, name, stats(list(generate(m, 64, seed=0, cls=name, count=n))), flush=True)
