@@ -146,7 +146,7 @@ def test_cleanup_card_figures_of_the_shipped_model_are_the_committed_evaluations
     share = f"{100 * val['beats_both'][ours[4]]:.1f}"
     v, s, h, ho, hs = quoted(r"Today's model, with the two evaluation commands above: valgen IoU ([\d.]+) % \(200 pages "
                              r"of 512², 4 views\), above Otsu and Sauvola on ([\d.]+) % of the pages; on today's "
-                             r"held-out set \(the wider world with dropout, 100 images\) ([\d.]+) % with 4 views "
+                             r"held-out set \(the wider world with dropout[^()]*?; 100 images\) ([\d.]+) % with 4 views "
                              r"\(Otsu ([\d.]+) %, Sauvola ([\d.]+) %\)", card)
     assert (v, s, h) == (iou(val, ours[4], 2), share, iou(held, ours[4], 2)) and val["n"] == 200 == 2 * held["n"]
     assert (ho, hs) == (iou(held, "Otsu", 1), iou(held, "Sauvola (window 25, k 0.2)", 1))
@@ -156,7 +156,8 @@ def test_cleanup_card_figures_of_the_shipped_model_are_the_committed_evaluations
         iou(val, ours[4], 1), share, iou(held, ours[4], 1))
 
 
-CLEANUP_RESULTS = ("valgen", "heldout", "previous/heldout")  # docs/results/cleanup/<name>.json
+CLEANUP_RESULTS = ("valgen", "heldout", "previous/heldout",  # docs/results/cleanup/<name>.json
+                   "w16_step800/valgen", "w16_step800/heldout")  # a measured candidate, not shipped
 
 
 def _cleanup_results() -> dict:
