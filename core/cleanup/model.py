@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import UNetConfig
+from .widen import widen_state
 
 
 def conv_bn_relu(cin: int, cout: int) -> nn.Sequential:
@@ -58,8 +59,6 @@ class UNet(nn.Module):
     def grow_state_dict(self, state: dict, config: dict) -> dict:
         """``state`` of a U-Net with settings ``config`` as weights of this one: widened (same function)
         when this one is wider (``--init`` from a narrower model), else unchanged."""
-        from .widen import widen_state
-
         old = UNetConfig.from_dict(config)
         if old.widths() == self.cfg.widths():
             return state

@@ -205,7 +205,7 @@ class Generator(nn.Module):
     def films(self, c: torch.Tensor | None, like: torch.Tensor) -> list:
         """Per block (scale, shift), each (B, channels), of classes ``c`` (B,); Nones for an unconditioned G."""
         if not self.classes:
-            return [None] * 7
+            return [None] * len(self.blocks())
         if c is None:
             raise ValueError("This generator is class-conditioned: give the class index of each sample.")
         e = self.film(c.to(like.device).long().reshape(-1)).to(like.dtype)
