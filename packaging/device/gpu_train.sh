@@ -1,4 +1,7 @@
 #!/bin/bash
+# 2026-12-04 (first use): the dim-256 LVT (lvtB, then from scratch, seed 42) and a dim-128 one from the old
+# snapshot ran; both rock runs' checkpoints were lost to an export bug fixed since (a newline in the list).
+# Next use: the LVT goes on from its snapshot (--init), the rock runs start afresh.
 # One lent-GPU session's training (issue 16 video LVT, issue 18 rock models), run by the device tool:
 #   run(command="bash packaging/device/gpu_train.sh", carry=[".devdata"])
 # .devdata holds copies of ../shared/data files (the shared folder does not travel). Four runs share
@@ -15,12 +18,11 @@ cp .devdata/mnist_5k.npz ../shared/data/digits/ && cp .devdata/*.tif ../shared/d
   $PY -c "import torch, numpy; print('torch', torch.__version__, 'numpy', numpy.__version__, 'cuda', torch.cuda.is_available())"; } 2>&1 | tee "$OUT/log.txt"
 
 VQ=packaging/train/snapshots/video_vqvae_8x2x256.pt
-LVT_A="video train-lvt --vqvae $VQ --init packaging/train/snapshots/video_lvt8_snapshot.pt --prev-frames 2 --prev-radius 1 --frames 20 --context 10 --dim 128 --heads 4 --layers 4 --batch 32 --lr 5e-4 --seed 41"
-LVT_B="video train-lvt --vqvae $VQ --prev-frames 2 --prev-radius 1 --frames 20 --context 10 --dim 256 --heads 8 --layers 4 --batch 32 --lr 5e-4 --seed 42"
+LVT_B="video train-lvt --vqvae $VQ --init packaging/train/snapshots/video_lvt256_gpu.pt --prev-frames 2 --prev-radius 1 --frames 20 --context 10 --dim 256 --heads 8 --layers 4 --batch 32 --lr 5e-4 --seed ${LVT_SEED:-45}"
 ROCK="rock train --crop 48 --channels 8 --batch 16 --norm pixel --decay 6 --porosity-weight 100 --profile-weight 100"
 BENT="$ROCK --data ../shared/data/rocks/bentheimer_500.tif --seed 43"
 KETT="$ROCK --data ../shared/data/rocks/ketton_256.tif --seed 44"
-declare -A JOBS=([lvtA]="$LVT_A" [lvtB]="$LVT_B" [bent]="$BENT" [kett]="$KETT")
+declare -A JOBS=([lvtB]="$LVT_B" [bent]="$BENT" [kett]="$KETT")
 
 # smoke: 2 steps of each, all at once
 for j in "${!JOBS[@]}"; do
@@ -39,7 +41,7 @@ for j in "${!JOBS[@]}"; do
   $PY -m core ${JOBS[$j]} --device $DEV --steps 200000 $every --keep-checkpoints 0 --max-minutes $MIN \
     --out $W/$j -q > $W/$j.log 2>&1 &
 done
-for i in $(seq 1 120); do sleep 10; echo "$(date -u +%T) $(nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader) | $(for j in lvtA lvtB bent kett; do echo -n "$j $(tail -1 $W/$j/log.csv 2>/dev/null | cut -d, -f1) "; done)" | tee -a "$OUT/log.txt"
+for i in $(seq 1 120); do sleep 10; echo "$(date -u +%T) $(nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader) | $(for j in lvtB bent kett; do echo -n "$j $(tail -1 $W/$j/log.csv 2>/dev/null | cut -d, -f1) "; done)" | tee -a "$OUT/log.txt"
   jobs -r | grep -q . || break; done
 wait
 for j in "${!JOBS[@]}"; do echo "== $j"; tail -3 $W/$j.log; done 2>&1 | tee -a "$OUT/log.txt"
@@ -47,8 +49,8 @@ for j in "${!JOBS[@]}"; do echo "== $j"; tail -3 $W/$j.log; done 2>&1 | tee -a "
 # small exports of the kept checkpoints, in one process (full checkpoints are too big to bring back)
 for j in "${!JOBS[@]}"; do
   mkdir -p $W/x/$j; cp $W/$j/log.csv $W/$j.log $W/x/$j/ 2>/dev/null
-  case $j in lvtA) keep=1;; lvtB) keep=0;; *) keep=1000;; esac  # LVT exports are MBs each: the newest only
-  echo "${JOBS[$j]%% *} $W/x/$j $(ls $W/$j/step_*.pt | tail -n $keep) $W/$j/last.pt"
+  case $j in lvtB) keep=0;; *) keep=1000;; esac  # LVT exports are MBs each: the newest only
+  echo "${JOBS[$j]%% *} $W/x/$j $(ls $W/$j/step_*.pt | tail -n $keep | tr "\n" " ") $W/$j/last.pt"
 done > $W/exports.txt
 $PY - $W/exports.txt <<'PYEOF' 2>&1 | tee -a "$OUT/log.txt"
 import sys, os
