@@ -1,10 +1,10 @@
 #!/bin/bash
-# 2026-12-04 (first use): the dim-256 LVT (lvtB, then from scratch, seed 42) and a dim-128 one from the old
-# snapshot ran; both rock runs' checkpoints were lost to an export bug fixed since (a newline in the list).
-# Next use: the LVT goes on from its snapshot (--init), the rock runs start afresh.
+# 2026-12-04 (first use): the dim-256 LVT trained from scratch (seed 42, no --init) beside a dim-128 one from
+# the old snapshot; both rock runs' checkpoints were lost to an export bug fixed since (a newline in the list).
+# Now: the dim-256 LVT goes on from its snapshot (--init), the rock runs start afresh.
 # One lent-GPU session's training (issue 16 video LVT, issue 18 rock models), run by the device tool:
 #   run(command="bash packaging/device/gpu_train.sh", carry=[".devdata"])
-# .devdata holds copies of ../shared/data files (the shared folder does not travel). Four runs share
+# .devdata holds copies of ../shared/data files (the shared folder does not travel). The runs share
 # the one GPU at once (each is small and launch-bound); a 2-step smoke test of each comes first so a
 # broken setup fails within a minute. Results come back as tars in $OUT (at most 8 files).
 set -u
@@ -29,9 +29,8 @@ for j in "${!JOBS[@]}"; do
   $PY -m core ${JOBS[$j]} --device $DEV --steps 2 --check-every 2 --checkpoint-every 2 --out $W/smoke/$j -q \
     > $W/smoke/$j.log 2>&1 & done
 wait
-ok=1
 for j in "${!JOBS[@]}"; do
-  if [ -f $W/smoke/$j/last.pt ]; then echo "smoke $j ok"; else echo "smoke $j FAILED"; tail -20 $W/smoke/$j.log; ok=0; fi
+  if [ -f $W/smoke/$j/last.pt ]; then echo "smoke $j ok"; else echo "smoke $j FAILED"; tail -20 $W/smoke/$j.log; fi
 done 2>&1 | tee -a "$OUT/log.txt"
 grep -q FAILED "$OUT/log.txt" && exit 2
 
@@ -41,7 +40,7 @@ for j in "${!JOBS[@]}"; do
   $PY -m core ${JOBS[$j]} --device $DEV --steps 200000 $every --keep-checkpoints 0 --max-minutes $MIN \
     --out $W/$j -q > $W/$j.log 2>&1 &
 done
-for i in $(seq 1 120); do sleep 10; echo "$(date -u +%T) $(nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader) | $(for j in lvtB bent kett; do echo -n "$j $(tail -1 $W/$j/log.csv 2>/dev/null | cut -d, -f1) "; done)" | tee -a "$OUT/log.txt"
+for i in $(seq 1 120); do sleep 10; echo "$(date -u +%T) $(nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader) | $(for j in "${!JOBS[@]}"; do echo -n "$j $(tail -1 $W/$j/log.csv 2>/dev/null | cut -d, -f1) "; done)" | tee -a "$OUT/log.txt"
   jobs -r | grep -q . || break; done
 wait
 for j in "${!JOBS[@]}"; do echo "== $j"; tail -3 $W/$j.log; done 2>&1 | tee -a "$OUT/log.txt"
